@@ -1,0 +1,107 @@
+"""dipen — coloured, timed Petri nets: a workflow engine and a Jupyter-first modelling toolkit.
+
+Examples
+--------
+>>> import dipen
+>>> net = (
+...     dipen.Net("hello")
+...     .place("inbox", tokens=[{"name": "Ada"}, {"name": "Alan"}])
+...     .place("outbox")
+... )
+>>> @net.transition(take="inbox", give="outbox")
+... async def greet(token):
+...     return {"greeting": f"Hello, {token['name']}!"}
+>>> runner = dipen.Runner(net)
+>>> runner.run_sync().firings
+2
+>>> [t["greeting"] for t in runner.marking["outbox"]]
+['Hello, Ada!', 'Hello, Alan!']
+"""
+
+from __future__ import annotations
+
+from . import events
+from .clock import Clock, RealClock, SimulatedClock, sleep
+from .errors import (
+    CompactedError,
+    ConflictError,
+    DipenError,
+    ExecutorError,
+    FencingError,
+    FiringError,
+    NetError,
+    NetMismatchError,
+    NotEnabledError,
+    RunnerError,
+    StoreError,
+    TokenError,
+)
+from .events import Firing
+from .executors import (
+    CreateContext,
+    Disabled,
+    Enabled,
+    Executor,
+    RunContext,
+    StartContext,
+    ValidateContext,
+    current_firing,
+)
+from .history import History
+from .net import Arc, ArcKind, Net, Place, Transition
+from .policies import Block, ErrorPolicy, Retry, Stop, ToPlace
+from .runner import Runner, RunSummary
+from .stats import Stats
+from .stores import MemoryStore, Store
+from .tokens import JsonCodec, Marking, Token
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Arc",
+    "ArcKind",
+    "Block",
+    "Clock",
+    "CompactedError",
+    "ConflictError",
+    "CreateContext",
+    "DipenError",
+    "Disabled",
+    "Enabled",
+    "ErrorPolicy",
+    "Executor",
+    "ExecutorError",
+    "FencingError",
+    "Firing",
+    "FiringError",
+    "History",
+    "JsonCodec",
+    "Marking",
+    "MemoryStore",
+    "Net",
+    "NetError",
+    "NetMismatchError",
+    "NotEnabledError",
+    "Place",
+    "RealClock",
+    "Retry",
+    "RunContext",
+    "RunSummary",
+    "Runner",
+    "RunnerError",
+    "SimulatedClock",
+    "StartContext",
+    "Stats",
+    "Stop",
+    "Store",
+    "StoreError",
+    "ToPlace",
+    "Token",
+    "TokenError",
+    "Transition",
+    "ValidateContext",
+    "__version__",
+    "current_firing",
+    "events",
+    "sleep",
+]

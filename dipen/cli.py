@@ -1,0 +1,41 @@
+"""The command line: ``dipen bench ...`` (more commands arrive with the etcd runner).
+
+``python -m dipen`` is the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dipen", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    bench = commands.add_parser("bench", help="measure and print speed figures")
+    bench_kinds = bench.add_subparsers(dest="kind", required=True)
+    local = bench_kinds.add_parser(
+        "local", help="firings/s of N independent async two-place rings on the memory store"
+    )
+    local.add_argument("--repeat", type=int, default=5, help="runs per size (best is reported)")
+    local.add_argument("--scale", type=float, default=1.0,
+                       help="multiply the number of firings (e.g. 0.1 for a quick check)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dipen`` command."""
+    args = _parser().parse_args(argv)
+    if args.command == "bench" and args.kind == "local":
+        from .bench import local
+
+        sizes = ((1, max(2, int(10_000 * args.scale))), (64, max(128, int(64_000 * args.scale)) // 64 * 64))
+        local(sizes, repeat=args.repeat)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""Real and simulated time, and the coordinator that decides when simulated time may jump.
+
+With :class:`RealClock` a transition that sleeps really waits. With :class:`SimulatedClock`
+time stands still while anything can still happen now, and jumps to the next timer as soon
+as every local runner is idle and every running firing sleeps on the clock, so an hour-long
+timed model runs in a moment. Inside a transition, ``await dipen.sleep(s)`` sleeps on the
+clock of the runner that fires it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .errors import RunnerError
+
+__all__ = ["Clock", "Coordinator", "RealClock", "SimulatedClock", "current_clock", "sleep"]
+
+_CLOCK: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("dipen_clock", default=None)
+
+
+def current_clock() -> Clock | None:
+    """The clock of the runner whose transition is running now, or ``None``."""
+    return _CLOCK.get()
+
+
+async def sleep(seconds: float) -> None:
+    """Sleep ``seconds`` on the clock of the runner that fires the current transition.
+
+    With a simulated clock this advances virtual time instead of waiting; outside a
+    runner it is :func:`asyncio.sleep`.
+
+    Examples
+    --------
+    >>> net = dipen.Net("wait").place("a", tokens=1).place("b")
+    >>> @net.transition(take="a", give="b")
+    ... async def slow(token):
+    ...     await dipen.sleep(3600)
+    ...     return token
+    >>> runner = dipen.Runner(net, clock="simulated")
+    >>> _ = runner.run_sync()
+    >>> runner.now
+    3600.0
+    """
+    clock = _CLOCK.get()
+    if clock is None:
+        await asyncio.sleep(seconds)
+    else:
+        await clock.sleep(seconds)
+
+
+class Handle(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock:
+    """The interface both clocks share."""
+
+    simulated = False
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    async def sleep(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    def call_later(self, seconds: float, callback: Callable[[], Any]) -> Handle:
+        raise NotImplementedError
+
+
+class RealClock(Clock):
+    """Wall-clock time (seconds since the epoch); sleeping really waits.
+
+    Examples
+    --------
+    >>> dipen.RealClock().now() > 1.7e9
+    True
+    """
+
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def call_later(self, seconds: float, callback: Callable[[], Any]) -> Handle:
+        return asyncio.get_running_loop().call_later(max(0.0, seconds), callback)
+
+    def __repr__(self) -> str:
+        return "RealClock()"
+
+
+class _Timer:
+    __slots__ = ("callback", "cancelled", "when")
+
+    def __init__(self, when: float, callback: Callable[[], Any]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class SimulatedClock(Clock):
+    """Virtual time that jumps to the next timer when nothing else can happen.
+
+    Examples
+    --------
+    >>> clock = dipen.SimulatedClock(start=10.0)
+    >>> clock.now()
+    10.0
+    >>> _ = clock.call_later(5, lambda: None)
+    >>> clock.advance(), clock.now()
+    (True, 15.0)
+    """
+
+    simulated = True
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = float(start)
+        self._timers: list[tuple[float, int, _Timer]] = []
+        self._order = itertools.count()
+        self.sleeping = 0
+        self.listeners: list[Callable[[], None]] = []
+
+    def now(self) -> float:
+        return self._now
+
+    def call_later(self, seconds: float, callback: Callable[[], Any]) -> Handle:
+        timer = _Timer(self._now + max(0.0, seconds), callback)
+        heapq.heappush(self._timers, (timer.when, next(self._order), timer))
+        return timer
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        timer = self.call_later(seconds, lambda: future.done() or future.set_result(None))
+        self.sleeping += 1
+        for listener in self.listeners:
+            listener()
+        try:
+            await future
+        finally:
+            timer.cancel()  # a no-op once it fired; drops it when the sleep was cancelled
+            self.sleeping -= 1
+
+    def next_time(self) -> float | None:
+        """When the next live timer is due, or ``None``."""
+        timers = self._timers
+        while timers and timers[0][2].cancelled:
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
+    def advance(self) -> bool:
+        """Jump to the next timer and fire every timer due then; ``False`` if there is none."""
+        when = self.next_time()
+        if when is None:
+            return False
+        self._now = max(self._now, when)
+        timers = self._timers
+        while timers and timers[0][0] <= when:
+            _, _, timer = heapq.heappop(timers)
+            if not timer.cancelled:
+                timer.cancelled = True
+                timer.callback()
+        return True
+
+    def __repr__(self) -> str:
+        return f"SimulatedClock(now={self._now})"
+
+
+class Member(Protocol):
+    """What the coordinator needs to know of a local runner's engine."""
+
+    idle: bool
+    running: int
+    timers: int
+
+    def wake(self) -> None: ...
+
+
+class Coordinator:
+    """Knows every runner engine that is running against one store in this process.
+
+    It declares them all *quiescent* when none of them has work, firings or timers left, and
+    advances a shared :class:`SimulatedClock` when all of them wait only for it.
+    """
+
+    def __init__(self) -> None:
+        self.members: list[Member] = []
+        self.clock: Clock | None = None
+        self.quiescent = False
+
+    def clock_for(self, spec: str | Clock) -> Clock:
+        """The clock a runner on this store uses: runners sharing a store share one clock."""
+        if isinstance(spec, Clock):
+            clock = spec
+        elif spec == "real":
+            clock = self.clock if isinstance(self.clock, RealClock) else RealClock()
+        elif spec == "simulated":
+            clock = self.clock if isinstance(self.clock, SimulatedClock) else SimulatedClock()
+        else:
+            raise RunnerError(f"clock={spec!r}: use 'real', 'simulated' or a Clock object")
+        if self.clock is None:
+            self.clock = clock
+            if isinstance(clock, SimulatedClock):
+                clock.listeners.append(self.settle)
+        elif clock is not self.clock and (clock.simulated or self.clock.simulated):
+            raise RunnerError(
+                f"runners sharing a store must share one simulated clock; this store already "
+                f"runs on {self.clock!r}"
+            )
+        return clock
+
+    def join(self, member: Member) -> None:
+        if member not in self.members:
+            self.members.append(member)
+        self.quiescent = False
+
+    def leave(self, member: Member) -> None:
+        if member in self.members:
+            self.members.remove(member)
+            self.settle()
+
+    def settle(self) -> None:
+        """Called whenever a member goes idle or a firing starts sleeping on the clock."""
+        members = self.members
+        if not members or not all(member.idle for member in members):
+            return
+        running = sum(member.running for member in members)
+        clock = self.clock
+        if isinstance(clock, SimulatedClock):
+            if running == clock.sleeping and clock.advance():
+                # timers may have woken nobody (their sleepers were cancelled): look again
+                # once the woken tasks had their turn
+                asyncio.get_running_loop().call_soon(self.settle)
+                return
+            if running == 0 and clock.next_time() is None:
+                self._finish()
+        elif running == 0 and not any(member.timers for member in members):
+            self._finish()
+
+    def _finish(self) -> None:
+        self.quiescent = True
+        for member in list(self.members):
+            member.wake()

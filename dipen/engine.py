@@ -1,0 +1,855 @@
+"""The scheduler: which transitions to check on which change, firing start and finish, error
+policies, cancellation, events and statistics. It knows the :class:`~dipen.stores.base.Store`
+protocol and nothing about any particular store.
+
+A firing is two atomic commits: *start* takes the tokens, *finish* removes them and places
+the outputs. Between the two, ``run`` executes. A ``run`` that never suspends is driven
+inline (no task, no trip through the event loop); one that awaits something becomes a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import types
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from .clock import _CLOCK, Clock
+from .errors import (
+    ConflictError, ExecutorError, FencingError, FiringError, NotEnabledError, StoreError,
+    TokenError,
+)
+from .events import (
+    Firing, FiringCancelled, FiringFailed, FiringFinished, FiringStarted, GuardFailed,
+    MarkingChanged, TransitionBlocked, TransitionUnblocked,
+)
+from .executors import (
+    _CURRENT_FIRING, Disabled, Enabled, Executor, FunctionExecutor, PTExecutor, StartContext,
+    create_executor,
+)
+from .policies import Block, ErrorPolicy, Retry, Stop, ToPlace
+from .state import Change, Commit, State
+from .stats import Stats
+from .tokens import FrozenDict, FrozenList, Token
+
+if TYPE_CHECKING:
+    from .net import Net, Transition
+    from .stores.base import Leadership, Store
+
+__all__ = ["Engine"]
+
+_LOGGER = logging.getLogger("dipen.engine")
+_FROZEN = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
+_new_token = tuple.__new__
+#: Firings started in a row before the engine lets other tasks of the event loop run.
+YIELD_EVERY = 500
+
+
+@types.coroutine
+def _resume(coroutine: Any, pending: Any) -> Generator[Any, Any, Any]:
+    """Continue, inside a task, a coroutine that was first stepped inline and suspended on
+    ``pending``; exceptions thrown into the task (cancellation) are passed on to it."""
+    while True:
+        try:
+            yield pending
+        except BaseException as exc:  # noqa: BLE001 - forwarded, never swallowed
+            try:
+                pending = coroutine.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+            continue
+        return (yield from coroutine)
+
+
+class _Transition:
+    """The engine's runtime record of one transition."""
+
+    __slots__ = (
+        "block_reason", "blocked", "context", "dirty", "executor", "expect", "failures", "gives",
+        "inputs", "last_error", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
+        "running", "timer", "transition", "trusted", "wait_for",
+    )
+
+    def __init__(self, transition: Transition, executor: Executor, mine: bool) -> None:
+        self.transition = transition
+        self.name = transition.name
+        self.region = transition.region
+        self.executor = executor
+        self.trusted = type(executor) in (PTExecutor, FunctionExecutor) or isinstance(
+            executor, PTExecutor)
+        self.mine = mine
+        self.inputs = tuple(dict.fromkeys(a.place for a in transition.arcs if a.kind.inputs))
+        self.gives = frozenset(a.place for a in transition.arcs if a.kind.gives)
+        self.reads = tuple(a.place for a in transition.arcs if a.kind.reads)
+        self.reserve: tuple[tuple[str, int], ...] = ()
+        self.policy: ErrorPolicy = transition.on_error
+        self.context: StartContext | None = None
+        self.expect: tuple[tuple[str, int], ...] = ()
+        self.dirty = False
+        self.blocked = False
+        self.block_reason = ""
+        self.failures = 0
+        self.not_before = 0.0
+        self.running = 0
+        self.wait_for: str | None = None
+        self.last_error: BaseException | None = None
+        self.timer: Any = None
+
+
+class Engine:
+    """Runs the transitions of some regions of ``net`` against ``store``."""
+
+    def __init__(
+        self, net: Net, store: Store, regions: frozenset[str] | None, clock: Clock, node: str,
+        emit: Callable[[Any], None], stats: Stats,
+    ) -> None:
+        self.net = net
+        self.store = store
+        self.clock = clock
+        self.node = node
+        self.emit = emit
+        self.stats = stats
+        self.regions = frozenset(net.regions) if regions is None else regions
+        self.state: State | None = None
+        self.leaders: dict[str, Leadership] = {}
+        self._transitions: dict[str, _Transition] = {}
+        self._dependents: dict[str, tuple[_Transition, ...]] = {}
+        self._queue: deque[_Transition] = deque()
+        self._active: dict[str, tuple[_Transition, Firing, asyncio.Task[Any] | None]] = {}
+        self._completed: deque[tuple[_Transition, Firing, asyncio.Task[Any]]] = deque()
+        self._wakeup: asyncio.Event | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stop_requested = False
+        self._stop_error: BaseException | None = None
+        self._sleepy = False
+        self._shared = False  # reading the store's own live state (memory store)
+        self._commit_now = getattr(store, "commit_now", None)
+        # start commits may wait until a firing first suspends: true when state and commits are
+        # both in this process, so that nobody can look in between
+        self._deferred = False
+        # what the coordinator reads
+        self.idle = True
+        self.running = 0
+        self.timers = 0
+
+    # -- connecting ------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect to the store, load a snapshot and follow its changes."""
+        if self.state is not None:
+            return
+        self.net.validate()
+        await self.store.connect(self.net)
+        live = getattr(self.store, "live", None)
+        self._shared = live is not None
+        self._deferred = self._shared and self._commit_now is not None
+        self._load(live() if live is not None else await self.store.snapshot())
+
+    def _load(self, state: State) -> None:
+        self.state = state
+        for name, transition in self.net.transitions.items():
+            record = self._transitions.get(name)
+            if record is None:
+                record = _Transition(
+                    transition, create_executor(self.net, transition),
+                    transition.region in self.regions,
+                )
+                self._transitions[name] = record
+            record.context = StartContext(transition, state.places, self.clock.now)
+            record.reserve = tuple(
+                (a.place, a.weight) for a in transition.arcs
+                if a.kind.gives and state.places[a.place].capacity is not None
+            )
+        dependents: dict[str, list[_Transition]] = {}
+        for record in self._transitions.values():
+            if not record.mine:
+                continue
+            watched = set(record.inputs) | {place for place, _ in record.reserve}
+            for place in watched:
+                dependents.setdefault(place, []).append(record)
+        self._dependents = {place: tuple(records) for place, records in dependents.items()}
+        for record in self._transitions.values():
+            if record.mine:
+                self._mark(record)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._unsubscribe = self.store.subscribe(self._on_change, state.revision)
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def transition(self, name: str) -> _Transition:
+        try:
+            return self._transitions[name]
+        except KeyError:
+            raise NotEnabledError(
+                f"net {self.net.name!r} has no transition {name!r} "
+                f"(transitions: {', '.join(self.net.transitions)})", name, "unknown",
+            ) from None
+
+    # -- following the store -----------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        state = self.state
+        if state is None:
+            return
+        if self._shared:  # the store applied it to the state we read
+            touched = [p for p, _ in change.take] + [p for p, _ in change.remove]
+            if change.add:
+                touched += [p for p, _ in change.add]
+            if change.release:
+                touched += [p for p, _ in change.release]
+        elif change.revision <= state.revision:
+            return
+        else:
+            touched = state.apply(change)
+        dependents = self._dependents
+        queue = self._queue
+        for place in touched:
+            for record in dependents.get(place, ()):
+                if not record.dirty and (record.wait_for is None or record.wait_for == place):
+                    record.dirty = True
+                    queue.append(record)
+        if change.node != self.node:
+            self.emit(MarkingChanged(change.time, change.revision, change))
+        wakeup = self._wakeup
+        if wakeup is not None and self._sleepy:
+            wakeup.set()
+
+    def _mark(self, record: _Transition) -> None:
+        if not record.dirty:
+            record.dirty = True
+            self._queue.append(record)
+        self.wake()
+
+    def wake(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    # -- checking ---------------------------------------------------------------------------------
+
+    def check(self, record: _Transition) -> Enabled | Disabled:
+        """Ask the executor (guards included) and the output capacities; never raises."""
+        if record.blocked:
+            return Disabled(f"blocked: {record.block_reason}")
+        if record.running >= record.transition.concurrency:
+            n = record.transition.concurrency
+            return Disabled(f"already firing ({record.running} of {n} allowed at once)")
+        if record.not_before > self.clock.now():
+            return Disabled(
+                f"waits until t={record.not_before:g} to retry after failure {record.failures} "
+                f"({record.last_error!r})"
+            )
+        try:
+            outcome = record.executor.check_start(record.context)  # type: ignore[arg-type]
+        except Exception as exc:  # a guard or check_start raised: not enabled, recorded
+            record.last_error = exc
+            self.emit(GuardFailed(self.clock.now(), record.name, exc))
+            _LOGGER.warning("guard of transition %r raised %r", record.name, exc,
+                            extra={"transition": record.name})
+            return Disabled(f"the guard raised {type(exc).__name__}: {exc}")
+        if type(outcome) is not Enabled:
+            if outcome is None or outcome is False:
+                return Disabled("check_start said it is not enabled")
+            if not isinstance(outcome, (Enabled, Disabled)):
+                return Disabled(
+                    f"check_start returned {outcome!r}; it must return dipen.Enabled or dipen.Disabled"
+                )
+            if isinstance(outcome, Disabled):
+                return outcome
+        if record.reserve:
+            places = self.state.places  # type: ignore[union-attr]
+            for place, weight in record.reserve:
+                state = places[place]
+                leaving = len(outcome.take.get(place, ()))  # taken from the place it refills
+                room = state.capacity - len(state) - state.reserved + leaving  # type: ignore[operator]
+                if room < weight:
+                    return Disabled(
+                        f"place {place!r} is full ({len(state)} of {state.capacity}"
+                        f"{f', {state.reserved} reserved' if state.reserved else ''})",
+                        wait_for=place,
+                    )
+        return outcome
+
+    # -- firing -----------------------------------------------------------------------------------
+
+    async def start(self, record: _Transition, enabled: Enabled) -> Firing | None:
+        """Start a firing and run it as far as it goes without waiting; ``None`` if the store
+        refused the start (a conflict: the transition is checked again)."""
+        places = self.state.places  # type: ignore[union-attr]
+        try:
+            take, taken = self._taking(record, enabled)
+        except ExecutorError as exc:  # a custom check_start chose tokens it cannot take
+            self.emit(GuardFailed(self.clock.now(), record.name, exc))
+            self.block(record.name, str(exc))
+            return None
+        firing_id = self.store.new_firing_id()
+        now = self.clock.now()
+        firing = Firing(firing_id, record.name, record.region, {
+            place: tuple([_new_token(Token, (t.id, t.data, firing_id)) for t in tokens])
+            for place, tokens in taken.items()
+        }, now)
+        if record.reads:
+            firing.reads = {p: tuple(places[p].free.values()) for p in record.reads}
+        if not self._deferred and not await self._commit_start(record, firing, take):
+            return None
+        for place, weight in record.reserve:
+            places[place].reserved += weight
+        record.running += 1
+        record.wait_for = None
+        self._active[firing_id] = (record, firing, None)
+        marker = _CURRENT_FIRING.set(firing)
+        try:
+            try:
+                result = record.executor.fire(firing, self.clock.now)
+                if type(result) is types.CoroutineType:
+                    pending = result.send(None)
+                    # it waits for something: from here on it runs as a task, so its start
+                    # must be in the store first
+                    if not firing.committed and not await self._commit_start(record, firing, take):
+                        result.close()
+                        self._settled(record, firing, now)
+                        return None
+                    task = asyncio.get_running_loop().create_task(_resume(result, pending))
+                    self._active[firing_id] = (record, firing, task)
+                    self.running += 1
+                    task.add_done_callback(lambda done: self._done(record, firing, done))
+                    return firing
+            except StopIteration as stop:
+                result = stop.value
+            except Exception as exc:
+                await self._fail(record, firing, exc)
+                return firing
+        finally:
+            _CURRENT_FIRING.reset(marker)
+        await self.finish(record, firing, result)
+        return firing
+
+    async def _commit_start(
+        self, record: _Transition, firing: Firing, take: tuple[tuple[str, str], ...]
+    ) -> bool:
+        """Write the start of ``firing`` (its tokens become taken); ``False`` on a conflict."""
+        places = self.state.places  # type: ignore[union-attr]
+        commit_now = self._commit_now
+        # reading the live state with a synchronous commit, nothing can change in between
+        expect = () if self._shared and commit_now is not None else tuple(
+            (place, places[place].rev) for place in record.inputs)
+        commit = Commit("start", firing.id, record.name, record.region, take, (), (), (), expect,
+                        self.leaders.get(record.region), firing.started, self.node)
+        try:
+            change = commit_now(commit) if commit_now is not None else await self.store.commit(commit)
+        except ConflictError:
+            self._mark(record)
+            return False
+        except FencingError:
+            self._lost(record.region)
+            return False
+        firing.committed = True
+        self.emit(FiringStarted(firing.started, change.revision, firing))
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            _LOGGER.debug("start %s %s taking %s", record.name, firing.id, [t for _, t in take],
+                          extra={"transition": record.name, "firing": firing.id,
+                                 "tokens": [t for _, t in take]})
+        return True
+
+    def _taking(
+        self, record: _Transition, enabled: Enabled
+    ) -> tuple[tuple[tuple[str, str], ...], dict[str, tuple[Token, ...]]]:
+        """The ``(place, token id)`` pairs to take and the tokens themselves, per place."""
+        free_in = self.state.places  # type: ignore[union-attr]
+        take: list[tuple[str, str]] = []
+        taken = {}
+        for place, tokens in enabled.take.items():
+            if not record.trusted:
+                self._check_take(record, place, tokens)
+            free = free_in[place].free
+            chosen = tuple(free[t if isinstance(t, str) else t.id] for t in tokens)
+            take.extend((place, token.id) for token in chosen)
+            taken[place] = chosen
+        return tuple(take), taken
+
+    def _check_take(self, record: _Transition, place: str, tokens: Any) -> None:
+        state = self.state.places.get(place)  # type: ignore[union-attr]
+        arc_takes = any(a.place == place and a.kind.takes for a in record.transition.arcs)
+        if state is None or not arc_takes:
+            raise ExecutorError(
+                f"transition {record.name!r}: check_start wants to take from {place!r}, which it "
+                "has no IN arc from"
+            )
+        seen = set()
+        for token in tokens:
+            token_id = token if isinstance(token, str) else getattr(token, "id", None)
+            if token_id not in state.free or token_id in seen:
+                raise ExecutorError(
+                    f"transition {record.name!r}: check_start wants token {token_id!r} of "
+                    f"{place!r}, which is not free there (or listed twice)"
+                )
+            seen.add(token_id)
+
+    def _done(self, record: _Transition, firing: Firing, task: asyncio.Task[Any]) -> None:
+        self._completed.append((record, firing, task))
+        self.wake()
+
+    async def _drain(self) -> None:
+        completed = self._completed
+        while completed:
+            record, firing, task = completed.popleft()
+            self.running -= 1
+            if firing.id not in self._active:
+                continue  # already settled (e.g. its region's leadership was lost)
+            if task.cancelled():
+                await self._return(record, firing, "cancelled")
+                continue
+            error = task.exception()
+            if error is not None:
+                await self._fail(record, firing, error)
+            else:
+                await self.finish(record, firing, task.result())
+
+    async def finish(self, record: _Transition, firing: Firing, result: Any) -> None:
+        """Place what ``run`` returned and commit the end of the firing."""
+        try:
+            add = self._placing(record, firing, record.executor.outputs(result))
+        except (ExecutorError, TokenError) as exc:
+            await self._fail(record, firing, exc)
+            return
+        remove = tuple((place, token.id) for place, tokens in firing.taken.items()
+                       for token in tokens)
+        now = self.clock.now()
+        # a firing that never waited is written as one change: start and finish together
+        commit = Commit("finish" if firing.committed else "fire", firing.id, record.name,
+                        record.region, (), remove, add, (), (), self.leaders.get(record.region),
+                        now, self.node)
+        commit_now = self._commit_now
+        try:
+            change = commit_now(commit) if commit_now is not None else await self.store.commit(commit)
+        except FencingError:
+            self._lost(record.region)
+            return
+        self._settled(record, firing, now)
+        if not firing.committed:
+            firing.committed = True
+            self.emit(FiringStarted(firing.started, change.revision, firing))
+        placed: dict[str, tuple[Token, ...]] = {}
+        for place, token in add:
+            placed[place] = (*placed.get(place, ()), token)
+        firing.placed = placed
+        firing.state = "finished"
+        record.failures = 0
+        self.stats.fired(record.name, now - firing.started)
+        self.emit(FiringFinished(now, change.revision, firing))
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            _LOGGER.debug("finish %s %s placing %s", record.name, firing.id,
+                          [t.id for _, t in add],
+                          extra={"transition": record.name, "firing": firing.id,
+                                 "tokens": [t.id for _, t in add]})
+
+    def _settled(self, record: _Transition, firing: Firing, now: float) -> None:
+        del self._active[firing.id]
+        places = self.state.places  # type: ignore[union-attr]
+        for place, weight in record.reserve:
+            places[place].reserved -= weight
+        record.running -= 1
+        firing.finished = now
+        self._mark(record)
+
+    def _placing(
+        self, record: _Transition, firing: Firing, pairs: list[tuple[str, Any]]
+    ) -> tuple[tuple[str, Token], ...]:
+        gives = record.gives
+        taken_ids = {token.id for tokens in firing.taken.values() for token in tokens}
+        used: set[str] = set()
+        add = []
+        counts: dict[str, int] = {}
+        prepare = self.store.codec.prepare
+        for place, item in pairs:
+            if place not in gives:
+                raise ExecutorError(
+                    f"transition {record.name!r}: run placed a token on {place!r}, which it has "
+                    f"no OUT arc to (outputs: {', '.join(sorted(gives)) or 'none'})"
+                )
+            if isinstance(item, Token):
+                token_id, data = item.id, item.data
+                if token_id not in taken_ids or token_id in used:
+                    raise ExecutorError(
+                        f"transition {record.name!r}: run placed token {token_id!r} on {place!r}, "
+                        + ("but placed it twice; return data for new tokens" if token_id in used
+                           else "which this firing did not take; return data for new tokens")
+                    )
+                used.add(token_id)
+                if type(data) not in _FROZEN:
+                    data = prepare(data, f"transition {record.name!r}, place {place!r}")
+                token = _new_token(Token, (token_id, data, None))
+            else:
+                if type(item) not in _FROZEN:
+                    item = prepare(item, f"transition {record.name!r}, place {place!r}")
+                token = _new_token(Token, (self.store.new_token_id(), item, None))
+            add.append((place, token))
+            counts[place] = counts.get(place, 0) + 1
+        places = self.state.places  # type: ignore[union-attr]
+        for place, count in counts.items():
+            state = places[place]
+            if state.capacity is None:
+                continue
+            leaving = len(firing.taken.get(place, ()))
+            mine = sum(w for p, w in record.reserve if p == place)
+            room = state.capacity - len(state) + leaving - (state.reserved - mine)
+            if count > room:
+                raise ExecutorError(
+                    f"transition {record.name!r}: run placed {count} tokens on {place!r}, which "
+                    f"has room for {max(room, 0)} (capacity {state.capacity})"
+                )
+        return tuple(add)
+
+    # -- failures, returns, cancellation -----------------------------------------------------------
+
+    async def _return(self, record: _Transition, firing: Firing, why: str) -> bool:
+        """Give a firing's tokens back to their places; ``False`` if the store refused."""
+        now = self.clock.now()
+        if not firing.committed:  # its start was never written: nothing to give back
+            self._settled(record, firing, now)
+            revision = self.state.revision  # type: ignore[union-attr]
+            if why == "cancelled":
+                firing.state = "cancelled"
+                self.stats.cancelled(record.name)
+                self.emit(FiringCancelled(now, revision, firing))
+            return True
+        release = tuple((place, token.id) for place, tokens in firing.taken.items()
+                        for token in tokens)
+        try:
+            change = await self.store.commit(
+                Commit("return", firing.id, record.name, record.region, release=release,
+                       fence=self.leaders.get(record.region), time=now, node=self.node, note=why)
+            )
+        except FencingError:
+            self._lost(record.region)
+            return False
+        self._settled(record, firing, now)
+        if why == "cancelled":
+            firing.state = "cancelled"
+            self.stats.cancelled(record.name)
+            self.emit(FiringCancelled(now, change.revision, firing))
+        return True
+
+    async def _fail(self, record: _Transition, firing: Firing, error: BaseException) -> None:
+        policy = record.policy
+        record.failures += 1
+        record.last_error = error
+        firing.error = error
+        firing.state = "failed"
+        self.stats.failed(record.name)
+        now = self.clock.now()
+        if isinstance(policy, Retry):
+            if record.failures <= policy.times:
+                delay = policy.delay(record.failures)
+                action = f"retry {record.failures} of {policy.times} in {delay:g}s"
+                if await self._return(record, firing, "failed"):
+                    record.not_before = now + delay
+                    self._recheck_later(record, delay)
+                return self._failed(record, firing, error, action)
+            policy = policy.then
+        if isinstance(policy, ToPlace):
+            action = await self._to_error_place(record, firing, policy.place)
+            if action is not None:
+                return self._failed(record, firing, error, action)
+            policy = Block()
+        await self._return(record, firing, "failed")
+        if isinstance(policy, Stop):
+            stop = FiringError(
+                f"transition {record.name!r} failed in firing {firing.id!r} and its policy "
+                f"stops the runner: {type(error).__name__}: {error}", record.name, firing.id,
+            )
+            stop.__cause__ = error
+            self._stop_error = stop
+            self.wake()
+            return self._failed(record, firing, error, "tokens returned; runner stopped")
+        self.block(record.name, f"run raised {type(error).__name__}: {error}")
+        self._failed(record, firing, error, "tokens returned; transition blocked")
+
+    def _failed(self, record: _Transition, firing: Firing, error: BaseException, action: str) -> None:
+        firing.finished = self.clock.now()
+        _LOGGER.warning("transition %r firing %s failed (%s): %r", record.name, firing.id, action,
+                        error, extra={"transition": record.name, "firing": firing.id})
+        self.emit(FiringFailed(firing.finished, self.state.revision, firing, error, action))  # type: ignore[union-attr]
+
+    async def _to_error_place(self, record: _Transition, firing: Firing, place: str) -> str | None:
+        state = self.state.places[place]  # type: ignore[union-attr]
+        tokens = [token for tokens in firing.taken.values() for token in tokens]
+        if state.capacity is not None and state.capacity - len(state) - state.reserved < len(tokens):
+            return None
+        remove = tuple((p, t.id) for p, ts in firing.taken.items() for t in ts)
+        add = tuple((place, _new_token(Token, (t.id, t.data, None))) for t in tokens)
+        now = self.clock.now()
+        try:
+            await self.store.commit(
+                Commit("finish" if firing.committed else "fire", firing.id, record.name,
+                       record.region, remove=remove, add=add,
+                       fence=self.leaders.get(record.region), time=now, node=self.node,
+                       note="error")
+            )
+        except FencingError:
+            self._lost(record.region)
+            return "leadership lost"
+        self._settled(record, firing, now)
+        return f"tokens moved to {place!r}"
+
+    def _recheck_later(self, record: _Transition, delay: float) -> None:
+        if record.timer is not None:
+            record.timer.cancel()
+            self.timers -= 1
+
+        def due() -> None:
+            record.timer = None
+            self.timers -= 1
+            self._mark(record)
+
+        self.timers += 1
+        record.timer = self.clock.call_later(delay, due)
+
+    def block(self, name: str, reason: str = "blocked by hand") -> None:
+        record = self.transition(name)
+        if record.blocked:
+            return
+        record.blocked = True
+        record.block_reason = reason
+        self.emit(TransitionBlocked(self.clock.now(), name, reason))
+
+    def unblock(self, name: str) -> None:
+        record = self.transition(name)
+        if not record.blocked:
+            return
+        record.blocked = False
+        record.block_reason = ""
+        record.failures = 0
+        record.not_before = 0.0
+        self.emit(TransitionUnblocked(self.clock.now(), name))
+        self._mark(record)
+
+    def _lost(self, region: str) -> None:
+        """Our leadership of ``region`` is gone: forget its firings (the next leader recovers
+        their tokens) and stop starting new ones there."""
+        leader = self.leaders.pop(region, None)
+        if leader is not None:
+            leader.lost = True
+            _LOGGER.warning("lost the leadership of region %r", region, extra={"region": region})
+        for firing_id, (record, firing, task) in list(self._active.items()):
+            if record.region == region:
+                del self._active[firing_id]
+                record.running -= 1
+                if task is not None:
+                    task.cancel()
+        self.wake()
+
+    # -- leadership and recovery -----------------------------------------------------------------
+
+    async def lead(self) -> None:
+        """Campaign for every region this engine runs (standbys wait here) and recover the
+        firings that a previous leader left unfinished."""
+        for region in sorted(self.regions):
+            leader = self.leaders.get(region)
+            if leader is not None and not leader.lost:
+                continue
+            self.leaders[region] = await self.store.campaign(region, self.node)
+            await self._recover(region)
+
+    async def _recover(self, region: str) -> None:
+        state = self.state
+        assert state is not None
+        for record_id, stored in list(state.firings.items()):
+            if stored.region != region or record_id in self._active:
+                continue
+            record = self._transitions.get(stored.transition)
+            if record is None:
+                continue
+            release = stored.taken
+            _LOGGER.warning("returning the tokens of unfinished firing %s of %r", record_id,
+                            stored.transition, extra={"transition": stored.transition,
+                                                      "firing": record_id})
+            await self.store.commit(
+                Commit("return", record_id, stored.transition, region, release=release,
+                       fence=self.leaders.get(region), time=self.clock.now(), node=self.node,
+                       note="recovered")
+            )
+            self._mark(record)
+
+    async def resign(self) -> None:
+        for leader in list(self.leaders.values()):
+            await self.store.resign(leader)
+        self.leaders.clear()
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask a running loop to stop; running firings are cancelled and their tokens returned."""
+        self._stop_requested = True
+        self.wake()
+
+    async def loop(
+        self,
+        *,
+        starting: bool = True,
+        done: Callable[[], bool] | None = None,
+        max_starts: int | None = None,
+        until: float | None = None,
+        until_marking: Callable[[], bool] | None = None,
+    ) -> tuple[str, int]:
+        """Fire until quiescent or a condition holds; returns ``(reason, firings started)``."""
+        coordinator = self.store.coordinator
+        clock_marker = _CLOCK.set(self.clock)
+        self._wakeup = wakeup = asyncio.Event()
+        self._stop_requested = False
+        self._stop_error = None
+        reason = "quiescent"
+        started = 0
+        until_timer = None
+        if until is not None:
+            until_timer = self.clock.call_later(until - self.clock.now(), self.wake)
+        coordinator.join(self)
+        self.idle = False
+        self.stats.resume()
+        queue = self._queue
+        finished_cleanly = False
+        try:
+            while True:
+                if self._completed:
+                    await self._drain()
+                if self._stop_error is not None:
+                    raise self._stop_error
+                if self._stop_requested:
+                    reason = "stopped"
+                    break
+                if done is not None and done():
+                    reason = "done"
+                    break
+                if until is not None and self.clock.now() >= until:
+                    reason = "until"
+                    break
+                if until_marking is not None and until_marking():
+                    reason = "until"
+                    break
+                limit_hit = max_starts is not None and started >= max_starts
+                if limit_hit and not self._active:
+                    reason = "max_firings"
+                    break
+                budget = YIELD_EVERY
+                while queue and starting and not limit_hit and not self._stop_requested:
+                    record = queue.popleft()
+                    record.dirty = False
+                    if record.region not in self.leaders:
+                        continue
+                    outcome = self.check(record)
+                    if type(outcome) is Enabled:
+                        firing = await self.start(record, outcome)
+                        if firing is not None:
+                            started += 1
+                            limit_hit = max_starts is not None and started >= max_starts
+                            if until_marking is not None or done is not None:
+                                break
+                    else:
+                        record.wait_for = outcome.wait_for
+                        if outcome.recheck_after is not None:
+                            self._recheck_later(record, outcome.recheck_after)
+                    if self._completed or self._stop_error is not None:
+                        break
+                    budget -= 1
+                    if not budget:
+                        await asyncio.sleep(0)
+                        budget = YIELD_EVERY
+                if self._completed or self._stop_error is not None:
+                    continue
+                if limit_hit and not self._active:
+                    reason = "max_firings"
+                    break
+                if queue and starting and not limit_hit:
+                    continue
+                if until_marking is not None and until_marking():
+                    continue
+                # nothing to do right now: let the coordinator decide about time and quiescence
+                wakeup.clear()
+                self.idle = True
+                self._sleepy = True
+                coordinator.settle()
+                if coordinator.quiescent and not self._completed and not self._active:
+                    break
+                if not self._completed and (not queue or not starting or limit_hit):
+                    await wakeup.wait()
+                self._sleepy = False
+                self.idle = False
+                if coordinator.quiescent and not self._completed and not self._active and not (
+                        queue and starting and not limit_hit):
+                    break
+            finished_cleanly = True
+        finally:
+            self._sleepy = False
+            self.idle = True
+            self.stats.pause()
+            if until_timer is not None:
+                until_timer.cancel()
+            coordinator.leave(self)
+            try:
+                if not finished_cleanly or self._stop_requested or reason == "stopped":
+                    await self.cancel_all()
+            finally:
+                _CLOCK.reset(clock_marker)
+                self._wakeup = None
+        return reason, started
+
+    async def cancel_all(self) -> None:
+        """Cancel every running firing of this engine and return its tokens."""
+        tasks = [task for _, _, task in self._active.values() if task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        for task in tasks:
+            task.exception() if not task.cancelled() else None  # mark retrieved
+        self._completed.clear()
+        self.running = 0
+        for record, firing, _ in list(self._active.values()):
+            try:
+                await self._return(record, firing, "cancelled")
+            except StoreError as exc:
+                _LOGGER.warning("could not return the tokens of firing %s: %r", firing.id, exc)
+
+    # -- questions -----------------------------------------------------------------------------------
+
+    def enabled(self) -> list[str]:
+        """Names of this engine's transitions that could start a firing now."""
+        return [
+            name for name, record in self._transitions.items()
+            if record.mine and type(self.check_quietly(record)) is Enabled
+        ]
+
+    def check_quietly(self, record: _Transition) -> Enabled | Disabled:
+        emit = self.emit
+        self.emit = _ignore  # type: ignore[method-assign]
+        try:
+            return self.check(record)
+        finally:
+            self.emit = emit  # type: ignore[method-assign]
+
+    def explain(self, name: str) -> str:
+        """Why ``name`` is (not) enabled, in words."""
+        record = self.transition(name)
+        outcome = self.check_quietly(record)
+        region = "" if record.mine else f" (it runs in region {record.region!r}, not here)"
+        if type(outcome) is Enabled:
+            taking = "; ".join(
+                f"{len(tokens)} from {place!r}" for place, tokens in outcome.take.items()
+            ) or "nothing"
+            return f"{name!r} is enabled{region}: it would take {taking}"
+        why = outcome.reason or "its executor's check_start said no"  # type: ignore[union-attr]
+        return f"{name!r} is not enabled{region}: {why}"
+
+    @property
+    def active(self) -> list[Firing]:
+        """The firings running now."""
+        return [firing for _, firing, _ in self._active.values()]
+
+
+def _ignore(event: Any) -> None:
+    pass

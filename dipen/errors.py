@@ -1,0 +1,94 @@
+"""All errors dipen raises, under one base class.
+
+::
+
+    DipenError                      base of everything below
+    ├── NetError                    the net definition is wrong (raised while building it)
+    ├── TokenError                  token data cannot be stored (not JSON-serialisable, ...)
+    ├── ExecutorError               an executor broke its contract (bad check_start/run result)
+    ├── NotEnabledError             ``runner.step(name)`` on a transition that is not enabled
+    ├── FiringError                 a firing failed and its policy stops the runner
+    ├── RunnerError                 the runner was used in a way it cannot honour
+    └── StoreError                  the store refused or failed an operation
+        ├── ConflictError           optimistic concurrency: the places changed meanwhile
+        ├── FencingError            the writer is no longer the leader of its region
+        ├── NetMismatchError        the store holds a different net under that name/prefix
+        └── CompactedError          the history asked for was compacted away
+
+Every message names the net and the element (place, transition, arc, token) it is about.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CompactedError",
+    "ConflictError",
+    "DipenError",
+    "ExecutorError",
+    "FencingError",
+    "FiringError",
+    "NetError",
+    "NetMismatchError",
+    "NotEnabledError",
+    "RunnerError",
+    "StoreError",
+    "TokenError",
+]
+
+
+class DipenError(Exception):
+    """Base class of every error raised by dipen."""
+
+
+class NetError(DipenError):
+    """The net definition is wrong: unknown or duplicate names, bad weights, bad callables."""
+
+
+class TokenError(DipenError):
+    """Token data cannot be stored, or a token is used where it does not belong."""
+
+
+class ExecutorError(DipenError):
+    """An executor broke its contract, e.g. ``run`` returned tokens for a place it has no arc to."""
+
+
+class NotEnabledError(DipenError):
+    """A transition was asked to fire but is not enabled; the message says why."""
+
+    def __init__(self, message: str, transition: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.transition = transition
+        self.reason = reason
+
+
+class FiringError(DipenError):
+    """A firing failed and its error policy stops the runner; ``__cause__`` is the original error."""
+
+    def __init__(self, message: str, transition: str = "", firing: str = "") -> None:
+        super().__init__(message)
+        self.transition = transition
+        self.firing = firing
+
+
+class RunnerError(DipenError):
+    """The runner cannot do what was asked (already running, closed, wrong event loop, ...)."""
+
+
+class StoreError(DipenError):
+    """The store refused or failed an operation."""
+
+
+class ConflictError(StoreError):
+    """A commit's compare failed: a place it read changed meanwhile. Re-evaluate and try again."""
+
+
+class FencingError(StoreError):
+    """The writer is not (or no longer) the leader of its region; nothing was written."""
+
+
+class NetMismatchError(StoreError):
+    """The store already holds a net definition that differs from the one given."""
+
+
+class CompactedError(StoreError):
+    """The revision asked for is older than the store's history keeps."""

@@ -1,0 +1,531 @@
+"""The executor contract, its contexts and results, and the two built-in executors.
+
+Every transition's behaviour is an executor. There are three ways to give one:
+
+1. no code — :class:`PTExecutor`, classic P/T semantics;
+2. ``run=``/``guard=`` or the decorator form — :class:`FunctionExecutor`;
+3. a subclass of :class:`Executor` — the full contract: ``validate`` (class-level, once),
+   ``__init__(ctx)``, ``check_start(ctx)`` and ``async run(ctx)``.
+
+This module knows nothing about runners or stores: a runner hands executors contexts that
+read its replica of the state.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .errors import ExecutorError, NetError
+from .net import Arc, Transition
+from .state import PlaceState
+from .tokens import Token
+
+if TYPE_CHECKING:
+    from .events import Firing
+    from .net import Net
+
+__all__ = [
+    "CreateContext",
+    "Disabled",
+    "Enabled",
+    "Executor",
+    "FunctionExecutor",
+    "PTExecutor",
+    "RunContext",
+    "StartContext",
+    "ValidateContext",
+    "current_firing",
+]
+
+_CURRENT_FIRING: contextvars.ContextVar[Firing | None] = contextvars.ContextVar(
+    "dipen_current_firing", default=None
+)
+
+#: How many guard evaluations a transition with several input places may try per check.
+GUARD_SEARCH_LIMIT = 10_000
+
+
+def current_firing() -> Firing | None:
+    """The :class:`~dipen.events.Firing` whose ``run`` is executing now, or ``None`` outside one.
+
+    Use its ``id`` to make side effects idempotent: after a crash a firing may run again
+    (at-least-once), and the firing id is the same token set's retry key.
+
+    Examples
+    --------
+    >>> dipen.current_firing() is None
+    True
+    """
+    return _CURRENT_FIRING.get()
+
+
+# -- results of check_start ------------------------------------------------------------------
+
+
+class Enabled:
+    """``check_start`` result: the transition may fire, taking ``take`` (``{place: [tokens]}``).
+
+    Examples
+    --------
+    >>> dipen.Enabled({"a": [dipen.Token("t1")]})
+    Enabled(take={'a': ['t1']})
+    """
+
+    __slots__ = ("take",)
+
+    def __init__(self, take: Mapping[str, Sequence[Token]]) -> None:
+        self.take = take
+
+    def __repr__(self) -> str:
+        shown = {p: [t.id if isinstance(t, Token) else t for t in ts] for p, ts in self.take.items()}
+        return f"Enabled(take={shown!r})"
+
+
+class Disabled:
+    """``check_start`` result: not enabled, ``reason`` in words. ``wait_for`` names the one place
+    whose change is worth a re-check (others are then ignored); ``recheck_after`` asks for a
+    re-check after that many clock seconds even if nothing changes.
+
+    Examples
+    --------
+    >>> dipen.Disabled("queue is empty", wait_for="queue")
+    Disabled('queue is empty', wait_for='queue')
+    """
+
+    __slots__ = ("reason", "recheck_after", "wait_for")
+
+    def __init__(
+        self, reason: str = "", wait_for: str | None = None, recheck_after: float | None = None
+    ) -> None:
+        self.reason = reason
+        self.wait_for = wait_for
+        self.recheck_after = recheck_after
+
+    def __repr__(self) -> str:
+        extra = "" if self.wait_for is None else f", wait_for={self.wait_for!r}"
+        if self.recheck_after is not None:
+            extra += f", recheck_after={self.recheck_after!r}"
+        return f"Disabled({self.reason!r}{extra})"
+
+
+# -- contexts ------------------------------------------------------------------------------------
+
+
+class ValidateContext:
+    """What ``Executor.validate`` sees: the net's name, the transition, its arcs and its ``data``."""
+
+    def __init__(self, net: Net, transition: Transition) -> None:
+        self.net_name = net.name
+        self.transition = transition.name
+        self.region = transition.region
+        self.arcs: tuple[Arc, ...] = transition.arcs
+        self.data = transition.data
+        self.capacities = {name: place.capacity for name, place in net.places.items()}
+
+    def arcs_taking(self) -> tuple[Arc, ...]:
+        """Arcs the transition may take tokens through (``IN``, ``IN_OUT``)."""
+        return tuple(a for a in self.arcs if a.kind.takes)
+
+    def arcs_giving(self) -> tuple[Arc, ...]:
+        """Arcs the transition may place tokens through (``OUT``, ``IN_OUT``, ``OUT_COND``)."""
+        return tuple(a for a in self.arcs if a.kind.gives)
+
+    def arcs_reading(self) -> tuple[Arc, ...]:
+        """Arcs the transition only reads (``COND``, ``OUT_COND``)."""
+        return tuple(a for a in self.arcs if a.kind.reads)
+
+    def arc(self, name: str) -> Arc:
+        """The arc named ``name`` (raises :class:`NetError` naming the transition)."""
+        for arc in self.arcs:
+            if arc.name == name:
+                return arc
+        raise NetError(f"net {self.net_name!r}, transition {self.transition!r}: no arc named {name!r}")
+
+    def fail(self, reason: str) -> NetError:
+        """A :class:`NetError` naming this transition, for ``validate`` to raise."""
+        return NetError(f"net {self.net_name!r}, transition {self.transition!r}: {reason}")
+
+
+class CreateContext(ValidateContext):
+    """What ``Executor.__init__`` sees (the same as ``validate``)."""
+
+
+class StartContext:
+    """What ``check_start`` sees: the tokens of the transition's input places, in the runner's
+    replica of the state. One context per transition is reused across checks."""
+
+    __slots__ = ("_inputs", "_outputs", "_places", "clock_now", "data", "transition")
+
+    def __init__(
+        self, transition: Transition, places: Mapping[str, PlaceState], clock_now: Callable[[], float]
+    ) -> None:
+        self.transition = transition.name
+        self.data = transition.data
+        self._places = places
+        self._inputs = {a.place for a in transition.arcs if a.kind.inputs}
+        self._outputs = {a.place for a in transition.arcs if a.kind.gives}
+        self.clock_now = clock_now
+
+    @property
+    def now(self) -> float:
+        """The runner's clock."""
+        return self.clock_now()
+
+    def _input(self, place: str) -> PlaceState:
+        if place not in self._inputs:
+            raise ExecutorError(
+                f"transition {self.transition!r} looked at place {place!r}, which it has no "
+                f"IN/COND arc from (inputs: {', '.join(sorted(self._inputs)) or 'none'})"
+            )
+        return self._places[place]
+
+    def tokens(self, place: str) -> tuple[Token, ...]:
+        """The free tokens of input place ``place``, oldest first."""
+        return tuple(self._input(place).free.values())
+
+    def taken(self, place: str) -> tuple[Token, ...]:
+        """Tokens of ``place`` that running firings hold (``token.firing`` says which)."""
+        return tuple(self._input(place).taken.values())
+
+    def count(self, place: str) -> int:
+        """Number of free tokens in input place ``place``."""
+        return len(self._input(place).free)
+
+    def room(self, place: str) -> int | None:
+        """How many more tokens output place ``place`` can take (``None``: unbounded)."""
+        if place not in self._outputs:
+            raise ExecutorError(f"transition {self.transition!r} has no OUT arc to {place!r}")
+        return self._places[place].room()
+
+
+class RunContext:
+    """What ``Executor.run`` sees: the firing, the tokens it took, the transition's data, time."""
+
+    __slots__ = ("_now", "data", "firing", "taken", "transition")
+
+    def __init__(self, firing: Firing, data: Any, now: Callable[[], float]) -> None:
+        self.firing = firing
+        self.transition = firing.transition
+        self.taken: dict[str, tuple[Token, ...]] = firing.taken
+        self.data = data
+        self._now = now
+
+    @property
+    def firing_id(self) -> str:
+        """Stable id of this firing (use it to deduplicate side effects)."""
+        return self.firing.id
+
+    @property
+    def now(self) -> float:
+        return self._now()
+
+    def tokens(self) -> list[Token]:
+        """All taken tokens, place by place."""
+        return [token for tokens in self.taken.values() for token in tokens]
+
+
+# -- the contract ---------------------------------------------------------------------------------
+
+
+class Executor:
+    """Base class of the full executor contract.
+
+    Subclasses implement ``check_start`` and ``async run``; ``validate`` and ``__init__`` are
+    optional. ``run`` returns ``{place: [tokens or data]}`` (tokens it took, possibly changed
+    with ``token.update``, move; plain data becomes new tokens) or ``None``; taken tokens it
+    does not place are consumed.
+
+    Examples
+    --------
+    >>> class TakeEven(dipen.Executor):
+    ...     def check_start(self, ctx):
+    ...         even = [t for t in ctx.tokens("numbers") if t.data % 2 == 0]
+    ...         return dipen.Enabled({"numbers": even[:1]}) if even else dipen.Disabled("no even number")
+    ...     async def run(self, ctx):
+    ...         (token,) = ctx.taken["numbers"]
+    ...         return {"even": [token]}
+    >>> net = (dipen.Net("n").place("numbers", tokens=[1, 2, 3, 4]).place("even")
+    ...        .transition("pick", take="numbers", give="even", executor=TakeEven))
+    >>> runner = dipen.Runner(net)
+    >>> runner.run_sync().firings
+    2
+    >>> runner.marking.data()["even"]
+    [2, 4]
+    """
+
+    @classmethod
+    def validate(cls, ctx: ValidateContext) -> None:
+        """Check, once before anything runs, that the transition has what this executor needs;
+        raise ``ctx.fail("reason")`` if not."""
+
+    def __init__(self, ctx: CreateContext) -> None:
+        self.context = ctx
+
+    def check_start(self, ctx: StartContext) -> Enabled | Disabled:
+        """Decide whether the transition may fire now and which tokens it takes."""
+        raise NotImplementedError(f"{type(self).__qualname__}.check_start")
+
+    async def run(self, ctx: RunContext) -> Any:
+        """The firing itself."""
+        raise NotImplementedError(f"{type(self).__qualname__}.run")
+
+    def fire(self, firing: Firing, now: Callable[[], float]) -> Any:
+        """Start ``run`` for ``firing`` (the runner calls this); returns a coroutine or a result."""
+        return self.run(RunContext(firing, self.context.data, now))
+
+    def outputs(self, result: Any) -> list[tuple[str, Any]]:
+        """Turn what ``run`` returned into ``(place, token or data)`` pairs."""
+        return placements_from_mapping(result, self.context.transition, self._gives)
+
+    @property
+    def _gives(self) -> frozenset[str]:
+        gives = getattr(self, "_gives_cache", None)
+        if gives is None:
+            gives = frozenset(a.place for a in self.context.arcs if a.kind.gives)
+            self._gives_cache = gives
+        return gives
+
+
+def placements_from_mapping(result: Any, transition: str, gives: frozenset[str]) -> list[tuple[str, Any]]:
+    """``{place: [tokens or data]}`` (or ``None``) to ``(place, item)`` pairs, checked."""
+    if result is None:
+        return []
+    if not isinstance(result, Mapping):
+        raise ExecutorError(
+            f"transition {transition!r}: run returned {type(result).__name__}; return "
+            "{place: [tokens or data]} or None"
+        )
+    pairs = []
+    for place, items in result.items():
+        if place not in gives:
+            raise ExecutorError(
+                f"transition {transition!r}: run placed tokens on {place!r}, which it has no "
+                f"OUT arc to (outputs: {', '.join(sorted(gives)) or 'none'})"
+            )
+        if isinstance(items, (Token, str, bytes, Mapping)) or not isinstance(items, Sequence):
+            raise ExecutorError(
+                f"transition {transition!r}: the value for place {place!r} must be a list of "
+                f"tokens or data, not {type(items).__name__} (write [{place!r}: [value]])"
+            )
+        pairs.extend((place, item) for item in items)
+    return pairs
+
+
+# -- built-in executors ----------------------------------------------------------------------------
+
+
+class PTExecutor(Executor):
+    """Classic P/T behaviour: take ``weight`` tokens (oldest first) from every ``IN`` place when
+    each ``COND`` place holds at least ``weight`` tokens; place ``weight`` tokens on every ``OUT``
+    place — moving the taken tokens (with their data) when their number matches, otherwise new
+    tokens without data."""
+
+    def __init__(self, ctx: CreateContext) -> None:
+        super().__init__(ctx)
+        self._takes = tuple((a.place, a.weight) for a in ctx.arcs if a.kind.takes)
+        self._reads = tuple((a.place, a.weight) for a in ctx.arcs if a.kind.reads)
+        self._outs = tuple((a.place, a.weight) for a in ctx.arcs if a.kind.gives)
+        self._out_count = sum(w for _, w in self._outs)
+
+    def check_start(self, ctx: StartContext) -> Enabled | Disabled:
+        places = ctx._places
+        take = {}
+        for place, weight in self._reads:
+            have = len(places[place].free)
+            if have < weight:
+                return Disabled(_shortage("read place", place, have, weight), wait_for=place)
+        for place, weight in self._takes:
+            free = places[place].free
+            if len(free) < weight:
+                return Disabled(_shortage("place", place, len(free), weight), wait_for=place)
+            take[place] = tuple(itertools.islice(free.values(), weight))
+        return Enabled(take)
+
+    def fire(self, firing: Firing, now: Callable[[], float]) -> Any:
+        taken = [token for tokens in firing.taken.values() for token in tokens]
+        if len(taken) == self._out_count:
+            items = iter(taken)
+            return [(place, next(items)) for place, weight in self._outs for _ in range(weight)]
+        return [(place, None) for place, weight in self._outs for _ in range(weight)]
+
+    def outputs(self, result: Any) -> list[tuple[str, Any]]:
+        return result  # type: ignore[no-any-return]
+
+    async def run(self, ctx: RunContext) -> Any:
+        return self.fire(ctx.firing, lambda: ctx.now)
+
+
+def _shortage(label: str, place: str, have: int, need: int) -> str:
+    noun = "token" if need == 1 else "tokens"
+    return f"{label} {place!r} has {have} free {'token' if have == 1 else 'tokens'}, needs {need} {noun}"
+
+
+class FunctionExecutor(Executor):
+    """The decorator / ``run=`` form: ``run`` and ``guard`` get the taken token (one ``take``
+    place of weight 1, nothing read) or ``{place: [tokens]}``; what ``run`` returns goes to the
+    single output place, or is a ``{place: [tokens or data]}`` mapping, or ``None``."""
+
+    def __init__(self, ctx: CreateContext, run: Callable[..., Any], guard: Callable[..., Any] | None) -> None:
+        super().__init__(ctx)
+        self._run = run
+        self._guard = guard
+        takes = [a for a in ctx.arcs if a.kind.takes]
+        self._takes = tuple((a.place, a.weight) for a in takes)
+        self._reads = tuple((a.place, a.weight) for a in ctx.arcs if a.kind.reads)
+        self._single = takes[0].place if len(takes) == 1 and takes[0].weight == 1 and not self._reads else None
+        outs = [a.place for a in ctx.arcs if a.kind.gives]
+        self._only_out = outs[0] if len(outs) == 1 else None
+        self._outs = frozenset(outs)
+
+    def check_start(self, ctx: StartContext) -> Enabled | Disabled:
+        places = ctx._places
+        single = self._single
+        if single is not None:
+            free = places[single].free
+            if not free:
+                return Disabled(_shortage("place", single, 0, 1), wait_for=single)
+            guard = self._guard
+            if guard is None:
+                for token in free.values():
+                    return Enabled({single: (token,)})
+            for token in free.values():
+                if guard(token):
+                    return Enabled({single: (token,)})
+            count = len(free)
+            return Disabled(
+                f"guard {_name(guard)} said no to {'the' if count == 1 else 'all'} "
+                f"{count} free token{'s' if count != 1 else ''} of {single!r}"
+            )
+        return self._check_mapping(places)
+
+    def _check_mapping(self, places: Mapping[str, PlaceState]) -> Enabled | Disabled:
+        read = {}
+        for place, weight in self._reads:
+            tokens = tuple(places[place].free.values())
+            if len(tokens) < weight:
+                return Disabled(_shortage("read place", place, len(tokens), weight), wait_for=place)
+            read[place] = tokens
+        options = []
+        for place, weight in self._takes:
+            tokens = tuple(places[place].free.values())
+            if len(tokens) < weight:
+                return Disabled(_shortage("place", place, len(tokens), weight), wait_for=place)
+            options.append(itertools.combinations(tokens, weight))
+        guard = self._guard
+        names = [place for place, _ in self._takes]
+        tried = 0
+        for choice in itertools.product(*options):
+            take = dict(zip(names, choice))
+            if guard is None or guard({**read, **take}):
+                return Enabled(take)
+            tried += 1
+            if tried >= GUARD_SEARCH_LIMIT:
+                return Disabled(
+                    f"guard {_name(guard)} said no to the first {tried} token combinations "
+                    "(search limit dipen.executors.GUARD_SEARCH_LIMIT)"
+                )
+        return Disabled(f"guard {_name(guard)} said no to all {tried} token combinations")
+
+    def fire(self, firing: Firing, now: Callable[[], float]) -> Any:
+        if self._single is not None:
+            return self._run(firing.taken[self._single][0])
+        return self._run({**firing.reads, **firing.taken})
+
+    def outputs(self, result: Any) -> list[tuple[str, Any]]:
+        if result is None:
+            return []
+        outs = self._outs
+        if isinstance(result, Token):
+            return [(self._single_output(result), result)]
+        if (
+            isinstance(result, Mapping)
+            and result
+            and all(key in outs for key in result)
+            and all(isinstance(v, (list, tuple)) for v in result.values())
+        ):
+            return placements_from_mapping(result, self.context.transition, outs)
+        return [(self._single_output(result), result)]
+
+    def _single_output(self, result: Any) -> str:
+        if self._only_out is not None:
+            return self._only_out
+        transition = self.context.transition
+        if not self._outs:
+            raise ExecutorError(
+                f"transition {transition!r}: run returned {type(result).__name__} but the "
+                "transition has no output place; return None to consume the tokens"
+            )
+        raise ExecutorError(
+            f"transition {transition!r}: run returned {type(result).__name__} but the transition "
+            f"gives to {len(self._outs)} places ({', '.join(sorted(self._outs))}); return "
+            "{place: [tokens or data]}"
+        )
+
+    async def run(self, ctx: RunContext) -> Any:
+        return await self.fire(ctx.firing, lambda: ctx.now)
+
+
+def _name(function: Callable[..., Any] | None) -> str:
+    return getattr(function, "__qualname__", repr(function))
+
+
+# -- choosing and validating executors -------------------------------------------------------------
+
+
+def executor_class(transition: Transition) -> type[Executor]:
+    """The executor class that gives ``transition`` its behaviour."""
+    if transition.executor is not None:
+        return transition.executor
+    return FunctionExecutor if transition.run is not None else PTExecutor
+
+
+def validate_transition(net: Net, transition: Transition) -> None:
+    """Run the executor's class-level ``validate`` for ``transition``; errors name it."""
+    cls = executor_class(transition)
+    ctx = ValidateContext(net, transition)
+    try:
+        cls.validate(ctx)
+    except NetError:
+        raise
+    except Exception as exc:
+        raise NetError(
+            f"net {net.name!r}, transition {transition.name!r}: {cls.__qualname__}.validate "
+            f"raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def create_executor(net: Net, transition: Transition) -> Executor:
+    """Create the executor instance for ``transition``."""
+    ctx = CreateContext(net, transition)
+    if transition.executor is not None:
+        try:
+            return transition.executor(ctx)  # type: ignore[no-any-return]
+        except Exception as exc:
+            raise NetError(
+                f"net {net.name!r}, transition {transition.name!r}: creating "
+                f"{transition.executor.__qualname__} raised {type(exc).__name__}: {exc}"
+            ) from exc
+    if transition.run is not None:
+        return FunctionExecutor(ctx, transition.run, transition.guard)
+    if transition.guard is not None:
+        return _GuardedPT(ctx, transition.guard)
+    return PTExecutor(ctx)
+
+
+class _GuardedPT(PTExecutor):
+    """P/T behaviour with a guard on the tokens it would take (``{place: [tokens]}``)."""
+
+    def __init__(self, ctx: CreateContext, guard: Callable[..., Any]) -> None:
+        super().__init__(ctx)
+        self._function = FunctionExecutor(ctx, _never_run, guard)
+
+    def check_start(self, ctx: StartContext) -> Enabled | Disabled:
+        return self._function.check_start(ctx)
+
+
+async def _never_run(*args: Any) -> None:  # pragma: no cover - never called
+    raise AssertionError("unreachable")
+

@@ -1,0 +1,635 @@
+"""The net model: places, transitions, arcs, and :class:`Net`, the fluent builder.
+
+A net is built in one chained expression (every builder method returns the net) or with
+the decorator form for transitions that run code. Mistakes are reported at the call that
+makes them, naming the net, the element and the problem.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, TypeVar, overload
+
+from .errors import NetError, TokenError
+from .policies import ErrorPolicy, ToPlace, error_policy
+from .tokens import freeze
+
+__all__ = ["Arc", "ArcKind", "Net", "Place", "Transition"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ArcKind(enum.Enum):
+    """How an arc joins a place and a transition.
+
+    ``IN`` may take tokens, ``OUT`` may place tokens, ``COND`` only lets the transition
+    see the place; ``IN_OUT`` and ``OUT_COND`` combine them.
+
+    Examples
+    --------
+    >>> dipen.ArcKind.IN_OUT.takes, dipen.ArcKind.IN_OUT.gives, dipen.ArcKind.IN_OUT.reads
+    (True, True, False)
+    """
+
+    IN = "in"
+    OUT = "out"
+    COND = "cond"
+    IN_OUT = "in_out"
+    OUT_COND = "out_cond"
+
+    @property
+    def takes(self) -> bool:
+        """The transition may take tokens from the place."""
+        return self in (ArcKind.IN, ArcKind.IN_OUT)
+
+    @property
+    def gives(self) -> bool:
+        """The transition may place tokens on the place."""
+        return self in (ArcKind.OUT, ArcKind.IN_OUT, ArcKind.OUT_COND)
+
+    @property
+    def reads(self) -> bool:
+        """The transition sees the place's tokens without taking them."""
+        return self in (ArcKind.COND, ArcKind.OUT_COND)
+
+    @property
+    def inputs(self) -> bool:
+        """The place's tokens matter for whether the transition is enabled (``takes`` or ``reads``)."""
+        return self.takes or self.reads
+
+    def __repr__(self) -> str:
+        return f"ArcKind.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place: its name, its capacity (``None`` = unbounded) and the data of its initial tokens.
+
+    Examples
+    --------
+    >>> dipen.Place("buffer", capacity=3, initial=(None, None))
+    Place('buffer', capacity=3, tokens=2)
+    """
+
+    name: str
+    capacity: int | None = None
+    initial: tuple[Any, ...] = ()
+
+    def __repr__(self) -> str:
+        parts = [repr(self.name)]
+        if self.capacity is not None:
+            parts.append(f"capacity={self.capacity}")
+        if self.initial:
+            if all(data is None for data in self.initial):
+                parts.append(f"tokens={len(self.initial)}")
+            else:
+                parts.append(f"tokens={list(self.initial)!r}")
+        return f"Place({', '.join(parts)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Arc:
+    """An arc between ``place`` and ``transition`` of a given ``kind``, with an optional name and
+    a weight (how many tokens P/T behaviour moves through it).
+
+    Examples
+    --------
+    >>> dipen.Arc("p", "t", dipen.ArcKind.IN, weight=2)
+    Arc('p' -> 't', IN, weight=2)
+    """
+
+    place: str
+    transition: str
+    kind: ArcKind
+    name: str | None = None
+    weight: int = 1
+
+    def __repr__(self) -> str:
+        if self.kind is ArcKind.OUT:
+            ends = f"{self.transition!r} -> {self.place!r}"
+        elif self.kind.gives:
+            ends = f"{self.place!r} <-> {self.transition!r}"
+        else:
+            ends = f"{self.place!r} -> {self.transition!r}"
+        extra = "" if self.weight == 1 else f", weight={self.weight}"
+        name = "" if self.name is None else f", name={self.name!r}"
+        return f"Arc({ends}, {self.kind.name}{extra}{name})"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A transition: its name, region, arcs and behaviour.
+
+    The behaviour is one of: no code (classic P/T), ``run``/``guard`` callables (the decorator
+    form), or an ``executor`` class (the full contract of :class:`dipen.Executor`).
+    """
+
+    name: str
+    region: str = "default"
+    arcs: tuple[Arc, ...] = ()
+    run: Callable[..., Any] | None = None
+    guard: Callable[..., Any] | None = None
+    executor: type | None = None
+    data: Any = None
+    on_error: ErrorPolicy = field(default_factory=lambda: error_policy("block", ""))
+    concurrency: int = 1
+
+    @property
+    def kind(self) -> str:
+        """``"P/T"``, ``"code"`` or ``"executor"``."""
+        if self.executor is not None:
+            return "executor"
+        return "code" if self.run is not None else "P/T"
+
+    def arcs_of(self, kind_test: Callable[[ArcKind], bool]) -> tuple[Arc, ...]:
+        """The arcs whose kind passes ``kind_test``, e.g. ``t.arcs_of(lambda k: k.takes)``."""
+        return tuple(arc for arc in self.arcs if kind_test(arc.kind))
+
+    def __repr__(self) -> str:
+        def names(test: Callable[[ArcKind], bool]) -> str:
+            return ", ".join(
+                arc.place if arc.weight == 1 else f"{arc.place}×{arc.weight}"
+                for arc in self.arcs
+                if test(arc.kind)
+            )
+
+        parts = [repr(self.name)]
+        for label, test in (("take", _takes), ("give", _gives), ("read", _reads)):
+            listed = names(test)
+            if listed:
+                parts.append(f"{label}=[{listed}]")
+        if self.region != "default":
+            parts.append(f"region={self.region!r}")
+        if self.kind != "P/T":
+            behaviour = self.executor or self.run
+            parts.append(f"{self.kind}={getattr(behaviour, '__qualname__', behaviour)}")
+        return f"Transition({', '.join(parts)})"
+
+
+def _takes(kind: ArcKind) -> bool:
+    return kind.takes
+
+
+def _gives(kind: ArcKind) -> bool:
+    return kind.gives
+
+
+def _reads(kind: ArcKind) -> bool:
+    return kind.reads
+
+
+class Net:
+    """A coloured, timed Petri net, built with a fluent API.
+
+    Examples
+    --------
+    >>> net = (
+    ...     dipen.Net("ring")
+    ...     .place("a", tokens=1)
+    ...     .place("b")
+    ...     .transition("forth", take="a", give="b")
+    ...     .transition("back", take="b", give="a")
+    ... )
+    >>> net
+    Net('ring', places=2, transitions=2, arcs=4)
+    >>> list(net.places), list(net.transitions)
+    (['a', 'b'], ['forth', 'back'])
+    """
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise NetError(f"a net needs a non-empty str name, not {name!r}")
+        self.name = name
+        self._places: dict[str, Place] = {}
+        self._transitions: dict[str, Transition] = {}
+
+    # -- read-only views ---------------------------------------------------------------------
+
+    @property
+    def places(self) -> Mapping[str, Place]:
+        """The places by name (read-only)."""
+        return MappingProxyType(self._places)
+
+    @property
+    def transitions(self) -> Mapping[str, Transition]:
+        """The transitions by name (read-only)."""
+        return MappingProxyType(self._transitions)
+
+    @property
+    def arcs(self) -> tuple[Arc, ...]:
+        """All arcs, transition by transition."""
+        return tuple(arc for t in self._transitions.values() for arc in t.arcs)
+
+    @property
+    def regions(self) -> dict[str, tuple[str, ...]]:
+        """The transition names of each region."""
+        regions: dict[str, list[str]] = {}
+        for t in self._transitions.values():
+            regions.setdefault(t.region, []).append(t.name)
+        return {region: tuple(names) for region, names in regions.items()}
+
+    def __repr__(self) -> str:
+        return (
+            f"Net({self.name!r}, places={len(self._places)}, "
+            f"transitions={len(self._transitions)}, arcs={len(self.arcs)})"
+        )
+
+    def _where(self, kind: str, name: str) -> str:
+        return f"net {self.name!r}, {kind} {name!r}"
+
+    # -- building ----------------------------------------------------------------------------
+
+    def place(
+        self, name: str, tokens: int | Iterable[Any] | None = None, capacity: int | None = None
+    ) -> Net:
+        """Add a place and return the net.
+
+        ``tokens`` is the initial marking: an int for that many plain tokens, or a list with
+        the data of each token. ``capacity`` bounds how many tokens the place may hold.
+
+        Raises
+        ------
+        NetError
+            On a duplicate or empty name, a negative capacity or more tokens than the capacity.
+        TokenError
+            If initial token data is not JSON.
+        """
+        self._check_new_name(name, "place")
+        where = self._where("place", name)
+        if capacity is not None and (type(capacity) is not int or capacity < 0):
+            raise NetError(f"{where}: capacity must be an int >= 0 or None, not {capacity!r}")
+        if tokens is None:
+            initial: tuple[Any, ...] = ()
+        elif type(tokens) is int:
+            if tokens < 0:
+                raise NetError(f"{where}: tokens={tokens} is negative")
+            initial = (None,) * tokens
+        elif isinstance(tokens, (str, bytes, Mapping)) or not isinstance(tokens, Iterable):
+            raise NetError(
+                f"{where}: tokens must be an int or a list of token data, not "
+                f"{type(tokens).__name__} (for one token with this data write tokens=[...])"
+            )
+        else:
+            try:
+                initial = tuple(freeze(data, where) for data in tokens)
+            except TokenError:
+                raise
+        if capacity is not None and len(initial) > capacity:
+            raise NetError(
+                f"{where}: {len(initial)} initial tokens exceed its capacity of {capacity}"
+            )
+        self._places[name] = Place(name, capacity, initial)
+        return self
+
+    @overload
+    def transition(self, name: F) -> F: ...
+
+    @overload
+    def transition(
+        self,
+        name: str,
+        *,
+        take: Any = None,
+        give: Any = None,
+        read: Any = None,
+        region: str = "default",
+        run: Callable[..., Any] | None = None,
+        guard: Callable[..., Any] | None = None,
+        executor: type | None = None,
+        data: Any = None,
+        on_error: Any = "block",
+        concurrency: int = 1,
+    ) -> Net: ...
+
+    @overload
+    def transition(
+        self,
+        name: None = None,
+        *,
+        take: Any = None,
+        give: Any = None,
+        read: Any = None,
+        region: str = "default",
+        run: None = None,
+        guard: Callable[..., Any] | None = None,
+        executor: None = None,
+        data: Any = None,
+        on_error: Any = "block",
+        concurrency: int = 1,
+    ) -> Callable[[F], F]: ...
+
+    def transition(
+        self,
+        name: Any = None,
+        *,
+        take: Any = None,
+        give: Any = None,
+        read: Any = None,
+        region: str = "default",
+        run: Callable[..., Any] | None = None,
+        guard: Callable[..., Any] | None = None,
+        executor: type | None = None,
+        data: Any = None,
+        on_error: Any = "block",
+        concurrency: int = 1,
+    ) -> Any:
+        """Add a transition and return the net; without a name, return a decorator.
+
+        ``take``/``give``/``read`` each accept a place name, a list of names or a
+        ``{name: weight}`` dict and create ``IN``/``OUT``/``COND`` arcs (``IN_OUT`` where a
+        place is both taken and given, ``OUT_COND`` where it is given and read).
+
+        With no ``run``/``executor`` the transition is a classic P/T transition. With
+        ``run`` (an ``async def``) or as a decorator on an ``async def``, the function gets
+        the taken token (one ``take`` place of weight 1 and no ``read``) or a mapping
+        ``{place: [tokens]}``; ``guard`` gets the same argument and says whether it may fire.
+        ``executor`` is a :class:`dipen.Executor` subclass (the full contract). ``data`` is
+        passed to the executor's contexts. ``on_error`` is the error policy.
+        ``concurrency`` is how many firings of this transition may run at once.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=[{"n": 1}]).place("b")
+        >>> @net.transition(take="a", give="b", guard=lambda token: token["n"] > 0)
+        ... async def double(token):
+        ...     return token.update(n=token["n"] * 2)
+        >>> net.transitions["double"]
+        Transition('double', take=[a], give=[b], code=double)
+        """
+        if callable(name) and not isinstance(name, str):  # @net.transition without parentheses
+            self._add_transition(name.__name__, run=name)
+            return name
+        options = dict(
+            take=take, give=give, read=read, region=region, guard=guard, data=data,
+            on_error=on_error, concurrency=concurrency,
+        )
+        if name is None:
+            if run is not None or executor is not None:
+                raise NetError(
+                    f"net {self.name!r}: a transition given run= or executor= needs a name"
+                )
+
+            def decorate(function: F) -> F:
+                self._add_transition(function.__name__, run=function, **options)
+                return function
+
+            return decorate
+        self._add_transition(name, run=run, executor=executor, **options)
+        return self
+
+    def arc(
+        self,
+        place: str,
+        transition: str,
+        kind: ArcKind | str,
+        name: str | None = None,
+        weight: int = 1,
+    ) -> Net:
+        """Add one arc between an existing place and transition and return the net.
+
+        Raises
+        ------
+        NetError
+            On an unknown place or transition, a second arc for the pair, or a bad weight/kind.
+        """
+        if transition not in self._transitions:
+            raise NetError(
+                f"net {self.name!r}: arc to unknown transition {transition!r} "
+                f"(transitions: {', '.join(self._transitions) or 'none'})"
+            )
+        if isinstance(kind, str):
+            try:
+                kind = ArcKind[kind.upper()]
+            except KeyError:
+                raise NetError(
+                    f"{self._where('transition', transition)}: unknown arc kind {kind!r} "
+                    f"(kinds: {', '.join(k.name for k in ArcKind)})"
+                ) from None
+        elif not isinstance(kind, ArcKind):
+            raise NetError(f"{self._where('transition', transition)}: {kind!r} is not an ArcKind")
+        current = self._transitions[transition]
+        where = self._where("transition", transition)
+        new_arc = self._make_arc(place, transition, kind, name, weight, where, "arc()")
+        if any(arc.place == place for arc in current.arcs):
+            raise NetError(
+                f"{where}: there is already an arc between place {place!r} and this transition; "
+                "one arc per pair (use ArcKind.IN_OUT or OUT_COND to combine)"
+            )
+        self._check_arc_names(current.arcs + (new_arc,), where)
+        updated = _replace_arcs(current, current.arcs + (new_arc,))
+        self._check_policy(updated, where)
+        self._transitions[transition] = updated
+        return self
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def validate(self) -> Net:
+        """Check the whole net, including every executor's ``validate``; return the net.
+
+        Building already checks names, weights and callables; this adds the checks that need
+        the complete net (error places, executor contracts).
+
+        Raises
+        ------
+        NetError
+            Naming the net, the transition and the reason.
+        """
+        from .executors import validate_transition  # executors builds on this module
+
+        for transition in self._transitions.values():
+            where = self._where("transition", transition.name)
+            self._check_policy(transition, where)
+            validate_transition(self, transition)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The net's structure as JSON data: what a store publishes and compares.
+
+        Behaviour (code) is named, not serialised.
+
+        Examples
+        --------
+        >>> dipen.Net("n").place("a", tokens=1).to_dict()["places"]
+        [{'name': 'a', 'capacity': None, 'tokens': [None]}]
+        """
+        return {
+            "name": self.name,
+            "places": [
+                {"name": p.name, "capacity": p.capacity, "tokens": list(p.initial)}
+                for p in self._places.values()
+            ],
+            "transitions": [
+                {
+                    "name": t.name,
+                    "region": t.region,
+                    "kind": t.kind,
+                    "arcs": [
+                        {"place": a.place, "kind": a.kind.value, "weight": a.weight, "name": a.name}
+                        for a in t.arcs
+                    ],
+                }
+                for t in self._transitions.values()
+            ],
+        }
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _check_new_name(self, name: Any, kind: str) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise NetError(f"net {self.name!r}: a {kind} needs a non-empty str name, not {name!r}")
+        if "/" in name:
+            raise NetError(f"{self._where(kind, name)}: names may not contain '/'")
+        if name in self._places or name in self._transitions:
+            other = "place" if name in self._places else "transition"
+            raise NetError(f"{self._where(kind, name)}: the name is already used by a {other}")
+
+    def _add_transition(
+        self,
+        name: Any,
+        *,
+        take: Any = None,
+        give: Any = None,
+        read: Any = None,
+        region: str = "default",
+        run: Callable[..., Any] | None = None,
+        guard: Callable[..., Any] | None = None,
+        executor: type | None = None,
+        data: Any = None,
+        on_error: Any = "block",
+        concurrency: int = 1,
+    ) -> None:
+        self._check_new_name(name, "transition")
+        where = self._where("transition", name)
+        if not isinstance(region, str) or not region or "/" in region:
+            raise NetError(f"{where}: region must be a non-empty str without '/', not {region!r}")
+        if type(concurrency) is not int or concurrency < 1:
+            raise NetError(f"{where}: concurrency must be an int >= 1, not {concurrency!r}")
+        if run is not None and executor is not None:
+            raise NetError(f"{where}: give either run= or executor=, not both")
+        if run is not None:
+            if not callable(run):
+                raise NetError(f"{where}: run={run!r} is not callable")
+            if not inspect.iscoroutinefunction(run):
+                raise NetError(
+                    f"{where}: run={getattr(run, '__qualname__', run)} must be an 'async def' "
+                    "function (it runs on the event loop; write 'async def' even if it never awaits)"
+                )
+        if guard is not None:
+            if not callable(guard):
+                raise NetError(f"{where}: guard={guard!r} is not callable")
+            if inspect.iscoroutinefunction(guard):
+                raise NetError(f"{where}: guard must be a plain function, not 'async def'")
+            if executor is not None:
+                raise NetError(f"{where}: guard= does not combine with executor=; "
+                               "decide in the executor's check_start")
+        if executor is not None:
+            if not isinstance(executor, type) or not all(
+                callable(getattr(executor, m, None)) for m in ("check_start", "run")
+            ):
+                raise NetError(
+                    f"{where}: executor={executor!r} must be a class with check_start and "
+                    "run (subclass dipen.Executor)"
+                )
+            if not inspect.iscoroutinefunction(executor.run):
+                raise NetError(f"{where}: {executor.__qualname__}.run must be 'async def'")
+        policy = error_policy(on_error, where)
+        weights = {
+            "take": self._weights(take, "take", where),
+            "give": self._weights(give, "give", where),
+            "read": self._weights(read, "read", where),
+        }
+        arcs = []
+        for place in dict.fromkeys([*weights["take"], *weights["give"], *weights["read"]]):
+            taken, given, read_ = (place in weights[k] for k in ("take", "give", "read"))
+            if taken and read_:
+                raise NetError(
+                    f"{where}: place {place!r} is both taken and read; taking already lets "
+                    "the transition see its tokens"
+                )
+            if taken and given and weights["take"][place] != weights["give"][place]:
+                raise NetError(
+                    f"{where}: place {place!r} is taken with weight {weights['take'][place]} "
+                    f"and given with weight {weights['give'][place]}; one arc per pair has one "
+                    "weight"
+                )
+            kind = (
+                ArcKind.IN_OUT if taken and given
+                else ArcKind.OUT_COND if given and read_
+                else ArcKind.IN if taken
+                else ArcKind.OUT if given
+                else ArcKind.COND
+            )
+            weight = weights["take"].get(place) or weights["give"].get(place) or weights["read"][place]
+            arcs.append(self._make_arc(place, name, kind, None, weight, where, "take/give/read"))
+        transition = Transition(
+            name, region, tuple(arcs), run, guard, executor, data, policy, concurrency
+        )
+        self._check_policy(transition, where)
+        self._transitions[name] = transition
+
+    def _weights(self, spec: Any, label: str, where: str) -> dict[str, int]:
+        if spec is None:
+            return {}
+        if isinstance(spec, str):
+            return {spec: 1}
+        if isinstance(spec, Mapping):
+            return dict(spec)
+        if isinstance(spec, Iterable):
+            names = list(spec)
+            for item in names:
+                if not isinstance(item, str):
+                    raise NetError(f"{where}: {label}= lists {item!r}, which is not a place name")
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise NetError(
+                    f"{where}: {label}= names {duplicates[0]!r} twice; "
+                    f"write {label}={{{duplicates[0]!r}: 2}} for a weight"
+                )
+            return dict.fromkeys(names, 1)
+        raise NetError(
+            f"{where}: {label}= must be a place name, a list of names or a {{name: weight}} "
+            f"dict, not {type(spec).__name__}"
+        )
+
+    def _make_arc(
+        self, place: Any, transition: str, kind: ArcKind, name: str | None, weight: Any,
+        where: str, origin: str,
+    ) -> Arc:
+        if place not in self._places:
+            known = ", ".join(self._places) or "none yet"
+            raise NetError(
+                f"{where}: unknown place {place!r} in {origin} (places: {known}); "
+                "define places before the transitions that use them"
+            )
+        if type(weight) is not int or weight < 1:
+            raise NetError(f"{where}: arc with place {place!r} has weight {weight!r}; "
+                           "weights are ints >= 1")
+        if name is not None and not isinstance(name, str):
+            raise NetError(f"{where}: arc name must be a str, not {name!r}")
+        return Arc(place, transition, kind, name, weight)
+
+    def _check_arc_names(self, arcs: tuple[Arc, ...], where: str) -> None:
+        names = [arc.name for arc in arcs if arc.name is not None]
+        for arc_name in names:
+            if names.count(arc_name) > 1:
+                raise NetError(f"{where}: two arcs are named {arc_name!r}")
+
+    def _check_policy(self, transition: Transition, where: str) -> None:
+        policy = transition.on_error
+        while policy is not None:
+            if isinstance(policy, ToPlace) and policy.place not in self._places:
+                raise NetError(
+                    f"{where}: on_error moves tokens to unknown place {policy.place!r} "
+                    f"(places: {', '.join(self._places)})"
+                )
+            policy = getattr(policy, "then", None)
+
+
+def _replace_arcs(transition: Transition, arcs: tuple[Arc, ...]) -> Transition:
+    from dataclasses import replace
+
+    return replace(transition, arcs=arcs)

@@ -1,0 +1,370 @@
+"""The Runner: a net, a store, a clock and the regions it runs — the public run/step/stop API.
+
+Everything is ``async`` underneath; ``run_sync``/``step_sync`` are the blocking forms for
+scripts and for notebook users who prefer not to ``await``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .clock import _CLOCK
+from .engine import Engine
+from .errors import NotEnabledError, RunnerError
+from .events import Firing
+from .executors import Enabled
+from .history import History
+from .notebook import run_blocking
+from .stats import Stats
+from .stores.memory import MemoryStore
+from .tokens import Marking
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .net import Net
+    from .stores.base import Store
+
+__all__ = ["RunSummary", "Runner"]
+
+_NODES = itertools.count(1)
+
+
+class RunSummary(NamedTuple):
+    """What :meth:`Runner.run` did: why it stopped (``"quiescent"``, ``"until"``,
+    ``"max_firings"``, ``"timeout"``, ``"stopped"``), how many firings finished, the clock time
+    at the end and the wall seconds it took."""
+
+    reason: str
+    firings: int
+    time: float
+    elapsed: float
+
+    def __repr__(self) -> str:
+        return (f"RunSummary(reason={self.reason!r}, firings={self.firings}, "
+                f"time={self.time:g}, elapsed={self.elapsed:.3f}s)")
+
+
+class Runner:
+    """Runs a net (or some regions of it) against a store.
+
+    Parameters
+    ----------
+    net
+        The net to run.
+    store
+        Where the state lives; a fresh :class:`dipen.MemoryStore` by default. Pass one store
+        to several runners to let them share a net's state (one runner per region).
+    region
+        A region name or a list of them; ``None`` runs every region of the net.
+    clock
+        ``"real"``, ``"simulated"`` or a :class:`dipen.clock.Clock`. Runners sharing a store
+        share its simulated clock.
+    node
+        This runner's name in the store's records (default: host, process and a counter).
+    history
+        How many events :attr:`history` keeps (``None``: all).
+
+    Examples
+    --------
+    >>> net = dipen.Net("ring").place("a", tokens=1).place("b")
+    >>> net = net.transition("go", take="a", give="b").transition("back", take="b", give="a")
+    >>> runner = dipen.Runner(net)
+    >>> runner.run_sync(max_firings=5)
+    RunSummary(reason='max_firings', firings=5, ...)
+    >>> runner.marking.counts()
+    {'a': 0, 'b': 1}
+    """
+
+    def __init__(
+        self,
+        net: Net,
+        store: Store | None = None,
+        region: str | Iterable[str] | None = None,
+        clock: str | Clock = "real",
+        node: str | None = None,
+        history: int | None = 100_000,
+    ) -> None:
+        self.net = net
+        self.store: Store = MemoryStore() if store is None else store
+        self.clock = self.store.coordinator.clock_for(clock)
+        self.node = node or f"{socket.gethostname()}-{os.getpid()}-{next(_NODES)}"
+        regions = None if region is None else frozenset([region] if isinstance(region, str) else region)
+        if regions is not None:
+            unknown = sorted(regions - set(net.regions))
+            if unknown:
+                raise RunnerError(
+                    f"net {net.name!r} has no region {unknown[0]!r} "
+                    f"(regions: {', '.join(sorted(net.regions)) or 'none'})"
+                )
+        self.regions = frozenset(net.regions) if regions is None else regions
+        self.history = History(history)
+        self.stats = Stats()
+        self._subscribers: list[Callable[[Any], None]] = []
+        self._engine = Engine(
+            net, self.store, regions, self.clock, self.node, self.history.append, self.stats
+        )
+        self._busy = False
+
+    def __repr__(self) -> str:
+        regions = ", ".join(sorted(self.regions))
+        return (f"Runner(net={self.net.name!r}, regions=[{regions}], store={self.store!r}, "
+                f"clock={type(self.clock).__name__})")
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def _emit(self, event: Any) -> None:
+        self.history.append(event)
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # an observer must never break the runner
+                import logging
+
+                logging.getLogger("dipen.runner").exception("event subscriber %r raised", callback)
+
+    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event from now on; returns the unsubscribe function.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> runner, seen = dipen.Runner(net), []
+        >>> stop = runner.subscribe(seen.append)
+        >>> _ = runner.run_sync()
+        >>> [type(e).__name__ for e in seen]
+        ['FiringStarted', 'FiringFinished']
+        """
+        self._subscribers.append(callback)
+        self._engine.emit = self._emit
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+            if not self._subscribers:
+                self._engine.emit = self.history.append
+
+        return unsubscribe
+
+    # -- state -------------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect to the store and load the state (done by ``run``/``step`` when needed)."""
+        await self._engine.open()
+
+    def _open_now(self) -> Engine:
+        engine = self._engine
+        if engine.state is None:
+            coroutine = engine.open()
+            try:
+                coroutine.send(None)
+            except StopIteration:
+                pass
+            else:
+                coroutine.close()
+                raise RunnerError(
+                    f"{self.store!r} must be connected first: 'await runner.open()'"
+                )
+        return engine
+
+    @property
+    def marking(self) -> Marking:
+        """The current marking as this runner sees it (a snapshot)."""
+        engine = self._open_now()
+        marking = engine.state.marking()  # type: ignore[union-attr]
+        marking.time = self.clock.now()
+        return marking
+
+    @property
+    def now(self) -> float:
+        """The runner's clock (seconds; simulated clocks start at 0)."""
+        return self.clock.now()
+
+    @property
+    def firing(self) -> list[Firing]:
+        """The firings of this runner that are running now."""
+        return self._engine.active
+
+    def enabled(self) -> list[str]:
+        """The transitions (of this runner's regions) that could fire now.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> dipen.Runner(net).enabled()
+        ['t']
+        """
+        return self._open_now().enabled()
+
+    def explain(self, transition: str) -> str:
+        """Why ``transition`` is or is not enabled, in words.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a").place("b").transition("t", take={"a": 2}, give="b")
+        >>> dipen.Runner(net).explain("t")
+        "'t' is not enabled: place 'a' has 0 free tokens, needs 2 tokens"
+        """
+        return self._open_now().explain(transition)
+
+    def block(self, transition: str) -> None:
+        """Start no new firings of ``transition`` until :meth:`unblock`."""
+        self._open_now().block(transition)
+
+    def unblock(self, transition: str) -> None:
+        """Let ``transition`` fire again (also after its error policy blocked it)."""
+        self._open_now().unblock(transition)
+
+    def blocked(self) -> dict[str, str]:
+        """The blocked transitions and why."""
+        engine = self._open_now()
+        return {name: r.block_reason for name, r in engine._transitions.items() if r.blocked}
+
+    def reset(self) -> None:
+        """Back to the initial marking (memory store only, with nothing running)."""
+        if not isinstance(self.store, MemoryStore):
+            raise RunnerError("reset() works on a MemoryStore only")
+        if self._busy:
+            raise RunnerError("stop the runner before resetting it")
+        self._open_now()
+        self.store.reset()
+        self.history.clear()
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def _enter(self) -> None:
+        if self._busy:
+            raise RunnerError(
+                f"runner for net {self.net.name!r} is already running; call runner.stop() or "
+                "wait for it"
+            )
+        self._busy = True
+
+    async def run(
+        self,
+        until: float | Callable[[Marking], bool] | None = None,
+        max_firings: int | None = None,
+        timeout: float | None = None,
+    ) -> RunSummary:
+        """Fire transitions until nothing is enabled and nothing is firing.
+
+        Parameters
+        ----------
+        until
+            A clock time to stop at, or a predicate on the marking checked after each change.
+            Firings still running then are left running and continue on the next call.
+        max_firings
+            Start at most this many firings (and wait for them to finish).
+        timeout
+            Wall seconds; then running firings are cancelled and their tokens go back.
+
+        Runners sharing a store stop together, when none of them can do anything more.
+        """
+        self._enter()
+        started = time.perf_counter()
+        before = self.stats.total
+        until_time = until if isinstance(until, (int, float)) else None
+        predicate = None
+        if callable(until):
+            engine = self._engine
+            predicate = lambda: until(engine.state.marking())  # noqa: E731
+        try:
+            async with asyncio.timeout(timeout):
+                await self._engine.open()
+                await self._engine.lead()
+                reason, _ = await self._engine.loop(
+                    max_starts=max_firings, until=until_time, until_marking=predicate
+                )
+        except TimeoutError:
+            reason = "timeout"
+        finally:
+            self._busy = False
+        return RunSummary(reason, self.stats.total - before, self.clock.now(),
+                          time.perf_counter() - started)
+
+    async def step(self, transition: str | None = None) -> Firing | None:
+        """Fire one enabled transition to completion and return its firing record.
+
+        With ``transition``, fire that one (the token game) or raise
+        :class:`dipen.NotEnabledError` saying why not; without, the first enabled transition
+        in the net's order. Returns ``None`` when nothing is enabled.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> runner.step_sync("t")
+        Firing('t', id='f1', finished, took={a: 1}, placed={b: 1})
+        >>> runner.step_sync() is None
+        True
+        """
+        self._enter()
+        clock_marker = _CLOCK.set(self.clock)  # the firing's first steps run in this task
+        try:
+            engine = self._engine
+            await engine.open()
+            await engine.lead()
+            if transition is not None:
+                record = engine.transition(transition)
+                if not record.mine:
+                    raise NotEnabledError(
+                        f"transition {transition!r} runs in region {record.region!r}, which this "
+                        f"runner does not run (regions: {', '.join(sorted(self.regions))})",
+                        transition, "other region",
+                    )
+                outcome = engine.check(record)
+                if not isinstance(outcome, Enabled):
+                    raise NotEnabledError(engine.explain(transition), transition, outcome.reason)
+                candidates = [(record, outcome)]
+            else:
+                candidates = []
+                for record in engine._transitions.values():
+                    if record.mine and record.region in engine.leaders:
+                        outcome = engine.check(record)
+                        if isinstance(outcome, Enabled):
+                            candidates = [(record, outcome)]
+                            break
+            if not candidates:
+                return None
+            record, outcome = candidates[0]
+            firing = await engine.start(record, outcome)
+            if firing is None:
+                return None
+            if firing.state == "running":
+                await engine.loop(starting=False, done=lambda: firing.state != "running")
+            return firing
+        finally:
+            _CLOCK.reset(clock_marker)
+            self._busy = False
+
+    def stop(self) -> None:
+        """Stop a running ``run``: running firings are cancelled and their tokens go back."""
+        self._engine.stop()
+
+    async def close(self) -> None:
+        """Give up this runner's leaderships (standbys take over) and stop following the store."""
+        await self._engine.resign()
+        self._engine.close()
+
+    # -- blocking forms ----------------------------------------------------------------------------
+
+    def _blocking(self, coroutine: Any) -> Any:
+        return run_blocking(coroutine)
+
+    def run_sync(
+        self,
+        until: float | Callable[[Marking], bool] | None = None,
+        max_firings: int | None = None,
+        timeout: float | None = None,
+    ) -> RunSummary:
+        """:meth:`run`, blocking: works in a script and in a notebook cell."""
+        return self._blocking(self.run(until=until, max_firings=max_firings, timeout=timeout))  # type: ignore[no-any-return]
+
+    def step_sync(self, transition: str | None = None) -> Firing | None:
+        """:meth:`step`, blocking."""
+        return self._blocking(self.step(transition))  # type: ignore[no-any-return]

@@ -1,0 +1,243 @@
+"""The state of a net as a store holds it, and the changes that move it from revision to revision.
+
+:class:`State` is used twice with one code path: a store keeps the authoritative copy, and
+every runner keeps a replica that it updates by applying the same :class:`Change` records
+the store hands out (synchronously for the memory store, from a watch for etcd).
+
+A change is one atomic step: a firing *starts* (tokens become taken), *finishes* (taken
+tokens are removed, moved and new tokens are added), *returns* its tokens (cancel, error,
+crash recovery), or tokens are *put*/edited by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from .errors import ConflictError, StoreError
+from .tokens import Marking, Token
+
+__all__ = ["Change", "Commit", "FiringRecord", "PlaceState", "State"]
+
+_new_token = tuple.__new__
+
+
+class FiringRecord(NamedTuple):
+    """A running firing as the store records it."""
+
+    id: str
+    transition: str
+    region: str
+    node: str
+    taken: tuple[tuple[str, str], ...]  # (place, token id) pairs
+    time: float
+
+
+class Commit(NamedTuple):
+    """What a runner asks a store to write atomically.
+
+    ``expect`` maps places to the revision the writer saw them at (the optimistic compare);
+    ``fence`` is the writer's leadership (``None`` for writers outside any region, such as
+    the initial marking or manual edits).
+    """
+
+    kind: str  # "start" | "finish" | "fire" (start and finish at once) | "return" | "put" | "init"
+    firing: str | None
+    transition: str | None
+    region: str | None
+    take: tuple[tuple[str, str], ...] = ()
+    remove: tuple[tuple[str, str], ...] = ()
+    add: tuple[tuple[str, Token], ...] = ()
+    release: tuple[tuple[str, str], ...] = ()
+    expect: tuple[tuple[str, int], ...] = ()
+    fence: Any = None
+    time: float = 0.0
+    node: str = ""
+    note: Any = None
+
+
+class Change(NamedTuple):
+    """One committed, atomic step of the net's state, numbered by its revision."""
+
+    revision: int
+    time: float
+    node: str
+    kind: str
+    firing: str | None
+    transition: str | None
+    region: str | None
+    take: tuple[tuple[str, str], ...]
+    remove: tuple[tuple[str, str], ...]
+    add: tuple[tuple[str, Token], ...]
+    release: tuple[tuple[str, str], ...]
+    note: Any = None
+
+    @property
+    def places(self) -> set[str]:
+        """The places this change touched."""
+        return {p for p, _ in self.take} | {p for p, _ in self.remove} | {
+            p for p, _ in self.add} | {p for p, _ in self.release}
+
+
+class PlaceState:
+    """One place in a :class:`State`: free and taken tokens (each oldest first), the revision of
+    its last change, its capacity and the room reserved by running firings."""
+
+    __slots__ = ("added", "capacity", "free", "name", "reserved", "rev", "taken")
+
+    def __init__(self, name: str, capacity: int | None) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.free: dict[str, Token] = {}
+        self.taken: dict[str, Token] = {}
+        self.added: dict[str, int] = {}  # token id -> revision it was placed at (its age)
+        self.rev = 0
+        self.reserved = 0
+
+    def __len__(self) -> int:
+        return len(self.free) + len(self.taken)
+
+    def tokens(self) -> tuple[Token, ...]:
+        """All tokens, oldest first."""
+        if not self.taken:
+            return tuple(self.free.values())
+        added = self.added
+        return tuple(sorted([*self.free.values(), *self.taken.values()], key=lambda t: added[t.id]))
+
+    def room(self) -> int | None:
+        """How many more tokens fit, after what running firings reserved; ``None`` = unbounded."""
+        if self.capacity is None:
+            return None
+        return self.capacity - len(self.free) - len(self.taken) - self.reserved
+
+    def __repr__(self) -> str:
+        return f"PlaceState({self.name!r}, free={len(self.free)}, taken={len(self.taken)})"
+
+
+class State:
+    """Places, tokens and running firings at one revision."""
+
+    __slots__ = ("firings", "places", "revision")
+
+    def __init__(self, places: Iterable[tuple[str, int | None]]) -> None:
+        self.places = {name: PlaceState(name, capacity) for name, capacity in places}
+        self.firings: dict[str, FiringRecord] = {}
+        self.revision = 0
+
+    # -- checking a commit against this state --------------------------------------------------
+
+    def check(self, commit: Commit) -> None:
+        """Raise :class:`StoreError` if ``commit`` cannot apply to this state; change nothing."""
+        places = self.places
+        for place, rev in commit.expect:
+            state = places.get(place)
+            if state is None or state.rev != rev:
+                raise ConflictError(
+                    f"place {place!r} changed (revision {getattr(state, 'rev', None)}, "
+                    f"expected {rev}) while transition {commit.transition!r} was being checked"
+                )
+        where = f"{commit.kind} of firing {commit.firing!r} ({commit.transition!r})"
+        firing = commit.firing
+        if commit.kind == "start":
+            if firing in self.firings:
+                raise StoreError(f"{where}: firing id already in use")
+            for place, token_id in commit.take:
+                state = self._place(place, where)
+                if token_id not in state.free:
+                    raise ConflictError(f"{where}: token {token_id!r} is not free in {place!r}")
+        elif commit.kind in ("finish", "return"):
+            record = self.firings.get(firing)  # type: ignore[arg-type]
+            if record is None:
+                raise StoreError(f"{where}: no such running firing")
+            held = set(record.taken)
+            for pair in (*commit.remove, *commit.release):
+                if pair not in held:
+                    raise StoreError(f"{where}: token {pair[1]!r} in {pair[0]!r} is not held by it")
+            if len(commit.remove) + len(commit.release) != len(held):
+                raise StoreError(f"{where}: must remove or release every token it holds")
+        else:
+            for place, token_id in commit.remove:
+                state = self._place(place, where)
+                if token_id not in state.free:
+                    raise ConflictError(f"{where}: token {token_id!r} is not free in {place!r}")
+        fresh = set()
+        for place, token in commit.add:
+            state = self._place(place, where)
+            token_id = token.id
+            if token_id in fresh or (
+                (token_id in state.free or token_id in state.taken)
+                and (place, token_id) not in commit.remove
+            ):
+                raise StoreError(f"{where}: token {token_id!r} would be in {place!r} twice")
+            fresh.add(token_id)
+
+    def _place(self, place: str, where: str) -> PlaceState:
+        try:
+            return self.places[place]
+        except KeyError:
+            raise StoreError(f"{where}: unknown place {place!r}") from None
+
+    # -- applying a change ---------------------------------------------------------------------
+
+    def apply(self, change: Change) -> list[str]:
+        """Apply ``change`` (assumed valid) and return the names of the places it touched."""
+        places = self.places
+        revision = change.revision
+        touched = []
+        firing = change.firing
+        for place, token_id in change.release:
+            state = places[place]
+            token = state.taken.pop(token_id)
+            state.free[token_id] = _new_token(Token, (token_id, token.data, None))
+            if len(state.free) > 1:
+                added = state.added
+                state.free = dict(sorted(state.free.items(), key=lambda kv: added[kv[0]]))
+            state.rev = revision
+            touched.append(place)
+        for place, token_id in change.take:
+            state = places[place]
+            token = state.free.pop(token_id)
+            state.taken[token_id] = _new_token(Token, (token_id, token.data, firing))
+            state.rev = revision
+            touched.append(place)
+        for place, token_id in change.remove:
+            state = places[place]
+            if state.taken.pop(token_id, None) is None:
+                del state.free[token_id]
+            del state.added[token_id]
+            state.rev = revision
+            touched.append(place)
+        for place, token in change.add:
+            state = places[place]
+            state.free[token.id] = token
+            state.added[token.id] = revision
+            state.rev = revision
+            touched.append(place)
+        kind = change.kind
+        if kind == "start":
+            self.firings[firing] = FiringRecord(  # type: ignore[index]
+                firing, change.transition, change.region, change.node, change.take, change.time  # type: ignore[arg-type]
+            )
+        elif kind == "finish" or kind == "return":
+            del self.firings[firing]  # type: ignore[arg-type]
+        self.revision = revision
+        return touched
+
+    def marking(self) -> Marking:
+        """An immutable snapshot of the tokens in every place."""
+        return Marking(
+            {name: state.tokens() for name, state in self.places.items()}, revision=self.revision
+        )
+
+    def copy(self) -> State:
+        """An independent copy (tokens are immutable and shared)."""
+        twin = State((name, s.capacity) for name, s in self.places.items())
+        for name, state in self.places.items():
+            other = twin.places[name]
+            other.free = dict(state.free)
+            other.taken = dict(state.taken)
+            other.added = dict(state.added)
+            other.rev = state.rev
+        twin.firings = dict(self.firings)
+        twin.revision = self.revision
+        return twin

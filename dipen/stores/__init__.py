@@ -1,0 +1,6 @@
+"""Where the state of a net lives: the :class:`Store` protocol and its implementations."""
+
+from .base import Leadership, Store
+from .memory import MemoryStore
+
+__all__ = ["Leadership", "MemoryStore", "Store"]

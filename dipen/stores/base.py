@@ -1,0 +1,119 @@
+"""The Store protocol: what the engine needs from wherever the net's state lives.
+
+A store holds one net's definition and state and hands out :class:`~dipen.state.Change`
+records, numbered by revision. The engine only ever
+
+- connects (publishing the net or checking that the stored one matches),
+- reads a snapshot and subscribes to the changes after its revision,
+- campaigns for the leadership of a region (its fencing token goes into every write),
+- commits atomic start / finish / return / put steps, each all-or-nothing,
+- asks for fresh token and firing ids.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..clock import Coordinator
+from ..state import Change, Commit, State
+from ..tokens import JsonCodec, Marking
+
+if TYPE_CHECKING:
+    from ..net import Net
+
+__all__ = ["Leadership", "Store", "net_differences"]
+
+
+class Leadership:
+    """A runner's leadership of one region; ``fence`` is the fencing token every write carries.
+
+    ``lost`` turns true when the store takes the leadership away (lease expired, deposed).
+    """
+
+    __slots__ = ("fence", "lost", "node", "region")
+
+    def __init__(self, region: str, node: str, fence: int) -> None:
+        self.region = region
+        self.node = node
+        self.fence = fence
+        self.lost = False
+
+    def __repr__(self) -> str:
+        state = "lost" if self.lost else "held"
+        return f"Leadership(region={self.region!r}, node={self.node!r}, fence={self.fence}, {state})"
+
+
+class Store(abc.ABC):
+    """Base class of the stores. ``coordinator`` knows the runners of this process that use it."""
+
+    codec: Any = JsonCodec()
+
+    def __init__(self) -> None:
+        self.coordinator = Coordinator()
+
+    @abc.abstractmethod
+    async def connect(self, net: Net) -> None:
+        """Publish ``net`` (with its initial marking) or check that the stored net matches it."""
+
+    @abc.abstractmethod
+    async def snapshot(self) -> State:
+        """A private copy of the current state (its ``revision`` says which)."""
+
+    @abc.abstractmethod
+    def subscribe(self, callback: Callable[[Change], None], after: int) -> Callable[[], None]:
+        """Call ``callback`` with every change after revision ``after``, in order; returns a
+        function that unsubscribes."""
+
+    @abc.abstractmethod
+    async def campaign(self, region: str, node: str) -> Leadership:
+        """Wait until ``node`` leads ``region``."""
+
+    @abc.abstractmethod
+    async def resign(self, leadership: Leadership) -> None:
+        """Give up a leadership (the next standby takes over)."""
+
+    @abc.abstractmethod
+    async def commit(self, commit: Commit) -> Change:
+        """Write ``commit`` atomically, or raise and write nothing."""
+
+    @abc.abstractmethod
+    def new_token_id(self) -> str:
+        """A token id no other token of this store has or will have."""
+
+    @abc.abstractmethod
+    def new_firing_id(self) -> str:
+        """A firing id no other firing of this store has or will have."""
+
+    @abc.abstractmethod
+    async def changes(self, since: int = 0, until: int | None = None) -> list[Change]:
+        """The changes with ``since < revision <= until`` still in the store's history."""
+
+    async def marking(self) -> Marking:
+        """The current marking of the stored net."""
+        return (await self.snapshot()).marking()
+
+    async def close(self) -> None:
+        """Release connections (nothing to do for stores without any)."""
+
+
+def net_differences(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """What differs between two ``Net.to_dict()`` definitions, in words."""
+    differences = []
+    if stored.get("name") != given.get("name"):
+        differences.append(f"net name {stored.get('name')!r} != {given.get('name')!r}")
+    for section, label in (("places", "place"), ("transitions", "transition")):
+        old = {item["name"]: item for item in stored.get(section, [])}
+        new = {item["name"]: item for item in given.get(section, [])}
+        for name in old.keys() - new.keys():
+            differences.append(f"{label} {name!r} is stored but not in the given net")
+        for name in new.keys() - old.keys():
+            differences.append(f"{label} {name!r} is new (not in the stored net)")
+        for name in old.keys() & new.keys():
+            for key in old[name]:
+                if key != "tokens" and old[name][key] != new[name].get(key):
+                    differences.append(
+                        f"{label} {name!r}: {key} {old[name][key]!r} != {new[name].get(key)!r}"
+                    )
+    return sorted(differences)

@@ -1,0 +1,243 @@
+"""The in-process store: revisions, a full change history, leadership per region, fencing.
+
+It is not a mock: several runners (regions) in one process can share one ``MemoryStore``
+and see the same semantics the etcd store gives across machines. Every commit is checked
+completely before anything is applied, so a refused commit changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..errors import CompactedError, FencingError, NetMismatchError, RunnerError
+from ..state import Change, Commit, State
+from ..tokens import Token
+from .base import Leadership, Store, net_differences
+
+if TYPE_CHECKING:
+    from ..net import Net
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """State, history and leadership of one net, in this process.
+
+    ``history`` bounds how many changes are kept (``None``: all of them); older revisions
+    are compacted away as etcd would.
+
+    Examples
+    --------
+    >>> store = dipen.MemoryStore()
+    >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+    >>> a = dipen.Runner(net, store=store)
+    >>> _ = a.run_sync()
+    >>> store.marking_now().counts()
+    {'a': 0, 'b': 2}
+    """
+
+    def __init__(self, history: int | None = None) -> None:
+        super().__init__()
+        if history is not None and history < 1:
+            raise ValueError("history must be >= 1 or None")
+        self._definition: dict | None = None  # type: ignore[type-arg]
+        self._initial: dict[str, tuple] = {}  # type: ignore[type-arg]
+        self._state: State | None = None
+        self._history: deque[Change] = deque(maxlen=history)
+        self._subscribers: list[Callable[[Change], None]] = []
+        self._leaders: dict[str, Leadership] = {}
+        self._waiting: dict[str, deque[tuple[asyncio.Future[Leadership], Leadership]]] = {}
+        self._fences = itertools.count(1)
+        self._token_ids = itertools.count(1)
+        self._firing_ids = itertools.count(1)
+
+    def __repr__(self) -> str:
+        name = self._definition["name"] if self._definition else None
+        revision = self._state.revision if self._state else 0
+        return f"MemoryStore(net={name!r}, revision={revision})"
+
+    # -- net and snapshot ------------------------------------------------------------------------
+
+    async def connect(self, net: Net) -> None:
+        self.connect_now(net)
+
+    def connect_now(self, net: Net) -> None:
+        """:meth:`connect` without awaiting (the memory store never waits)."""
+        definition = net.to_dict()
+        if self._definition is not None:
+            differences = net_differences(self._definition, definition)
+            if differences:
+                raise NetMismatchError(
+                    f"this MemoryStore holds net {self._definition['name']!r}, which differs "
+                    f"from net {net.name!r}: " + "; ".join(differences)
+                )
+            return
+        self._definition = definition
+        self._initial = {name: place.initial for name, place in net.places.items()}
+        self._state = State((name, place.capacity) for name, place in net.places.items())
+        add = tuple(
+            (name, Token(self.new_token_id(), data))
+            for name, initial in self._initial.items()
+            for data in initial
+        )
+        self._write(Commit("init", None, None, None, add=add, time=time.time(), node="store"))
+
+    def _require(self) -> State:
+        if self._state is None:
+            raise RunnerError("this MemoryStore holds no net yet; a runner connects it first")
+        return self._state
+
+    async def snapshot(self) -> State:
+        return self._require().copy()
+
+    def live(self) -> State:
+        """The store's own state object, always current: runners in this process read it
+        instead of keeping a replica (they never write to it)."""
+        return self._require()
+
+    def marking_now(self):  # type: ignore[no-untyped-def]
+        """The current marking, without awaiting."""
+        return self._require().marking()
+
+    @property
+    def revision(self) -> int:
+        """The revision of the last change (0 before any net is connected)."""
+        return self._state.revision if self._state is not None else 0
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Change], None], after: int) -> Callable[[], None]:
+        for change in self._since(after):
+            callback(change)
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _since(self, after: int, until: int | None = None) -> list[Change]:
+        history = self._history
+        if not history:
+            return []
+        first = history[0].revision
+        if after + 1 < first:
+            raise CompactedError(
+                f"revision {after + 1} was compacted (the history starts at revision {first}); "
+                "reload a snapshot"
+            )
+        last = history[-1].revision if until is None else min(until, history[-1].revision)
+        return [history[r - first] for r in range(max(after + 1, first), last + 1)]
+
+    async def changes(self, since: int = 0, until: int | None = None) -> list[Change]:
+        return self._since(since, until)
+
+    async def commit(self, commit: Commit) -> Change:
+        return self.commit_now(commit)
+
+    def commit_now(self, commit: Commit) -> Change:
+        """:meth:`commit` without awaiting (the memory store never waits)."""
+        fence = commit.fence
+        if fence is not None and self._leaders.get(fence.region) is not fence:
+            raise FencingError(
+                f"node {commit.node!r} no longer leads region {fence.region!r}; "
+                f"its {commit.kind} of transition {commit.transition!r} was not written"
+            )
+        return self._write(commit)
+
+    def _write(self, commit: Commit) -> Change:
+        state = self._require()
+        state.check(commit)
+        change = Change(
+            state.revision + 1, commit.time, commit.node, commit.kind, commit.firing,
+            commit.transition, commit.region, commit.take, commit.remove, commit.add,
+            commit.release, commit.note,
+        )
+        state.apply(change)
+        self._history.append(change)
+        for callback in self._subscribers:
+            callback(change)
+        return change
+
+    def new_token_id(self) -> str:
+        return f"t{next(self._token_ids)}"
+
+    def new_firing_id(self) -> str:
+        return f"f{next(self._firing_ids)}"
+
+    def reset(self) -> None:
+        """Put the net back to its initial marking (no firing may be running).
+
+        Raises
+        ------
+        RunnerError
+            If a firing is running or no net is connected.
+        """
+        state = self._require()
+        if state.firings:
+            raise RunnerError(
+                f"cannot reset while {len(state.firings)} firing(s) run "
+                f"({', '.join(r.transition for r in state.firings.values())}); stop the runners first"
+            )
+        remove = tuple((name, token_id) for name, s in state.places.items() for token_id in s.free)
+        add = tuple(
+            (name, Token(self.new_token_id(), data))
+            for name, initial in self._initial.items()
+            for data in initial
+        )
+        self._write(Commit("put", None, None, None, remove=remove, add=add, time=time.time(),
+                           node="store", note="reset"))
+
+    # -- leadership ----------------------------------------------------------------------------
+
+    async def campaign(self, region: str, node: str) -> Leadership:
+        leadership = Leadership(region, node, next(self._fences))
+        if region not in self._leaders:
+            self._leaders[region] = leadership
+            return leadership
+        future: asyncio.Future[Leadership] = asyncio.get_running_loop().create_future()
+        queue = self._waiting.setdefault(region, deque())
+        queue.append((future, leadership))
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release(future.result())
+            else:
+                queue.remove((future, leadership))
+            raise
+
+    def leader(self, region: str) -> Leadership | None:
+        """The current leadership of ``region``, or ``None``."""
+        return self._leaders.get(region)
+
+    async def resign(self, leadership: Leadership) -> None:
+        self._release(leadership)
+
+    def depose(self, region: str) -> Leadership | None:
+        """Take the leadership of ``region`` away, as an expired lease would (for tests and
+        teaching failover); the next standby takes over. Returns the deposed leadership."""
+        current = self._leaders.get(region)
+        if current is not None:
+            self._release(current)
+        return current
+
+    def _release(self, leadership: Leadership) -> None:
+        leadership.lost = True
+        region = leadership.region
+        if self._leaders.get(region) is not leadership:
+            return
+        del self._leaders[region]
+        queue = self._waiting.get(region)
+        while queue:
+            future, successor = queue.popleft()
+            if not future.done():
+                self._leaders[region] = successor
+                future.set_result(successor)
+                return
