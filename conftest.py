@@ -1,4 +1,5 @@
-"""Root conftest: the doctests of dipen's modules see ``dipen`` without importing it."""
+"""Root conftest: doctests see ``dipen`` without importing it; notebooks carry the
+``notebook`` marker."""
 
 import pytest
 
@@ -8,3 +9,9 @@ import dipen
 @pytest.fixture(autouse=True)
 def _add_dipen(doctest_namespace):
     doctest_namespace["dipen"] = dipen
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if str(item.fspath).endswith(".ipynb"):
+            item.add_marker(pytest.mark.notebook)

@@ -197,23 +197,23 @@ class Engine:
         state = self.state
         if state is None:
             return
+        dependents = self._dependents
+        queue = self._queue
         if self._shared:  # the store applied it to the state we read
-            touched = [p for p, _ in change.take] + [p for p, _ in change.remove]
-            if change.add:
-                touched += [p for p, _ in change.add]
-            if change.release:
-                touched += [p for p, _ in change.release]
+            for pairs in (change.take, change.remove, change.add, change.release):
+                for place, _ in pairs:
+                    for record in dependents.get(place, ()):
+                        if not record.dirty and (record.wait_for is None or record.wait_for == place):
+                            record.dirty = True
+                            queue.append(record)
         elif change.revision <= state.revision:
             return
         else:
-            touched = state.apply(change)
-        dependents = self._dependents
-        queue = self._queue
-        for place in touched:
-            for record in dependents.get(place, ()):
-                if not record.dirty and (record.wait_for is None or record.wait_for == place):
-                    record.dirty = True
-                    queue.append(record)
+            for place in state.apply(change):
+                for record in dependents.get(place, ()):
+                    if not record.dirty and (record.wait_for is None or record.wait_for == place):
+                        record.dirty = True
+                        queue.append(record)
         if change.node != self.node:
             self.emit(MarkingChanged(change.time, change.revision, change))
         wakeup = self._wakeup
@@ -224,7 +224,8 @@ class Engine:
         if not record.dirty:
             record.dirty = True
             self._queue.append(record)
-        self.wake()
+        if self._sleepy:
+            self.wake()
 
     def wake(self) -> None:
         if self._wakeup is not None:
@@ -360,12 +361,14 @@ class Engine:
         self, record: _Transition, enabled: Enabled
     ) -> tuple[tuple[tuple[str, str], ...], dict[str, tuple[Token, ...]]]:
         """The ``(place, token id)`` pairs to take and the tokens themselves, per place."""
+        if record.trusted:  # built-in executors hand over free tokens of their own places
+            taken = enabled.take
+            return tuple([(p, t.id) for p, ts in taken.items() for t in ts]), taken
         free_in = self.state.places  # type: ignore[union-attr]
         take: list[tuple[str, str]] = []
         taken = {}
         for place, tokens in enabled.take.items():
-            if not record.trusted:
-                self._check_take(record, place, tokens)
+            self._check_take(record, place, tokens)
             free = free_in[place].free
             chosen = tuple(free[t if isinstance(t, str) else t.id] for t in tokens)
             take.extend((place, token.id) for token in chosen)

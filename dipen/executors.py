@@ -376,6 +376,8 @@ class FunctionExecutor(Executor):
         self._takes = tuple((a.place, a.weight) for a in takes)
         self._reads = tuple((a.place, a.weight) for a in ctx.arcs if a.kind.reads)
         self._single = takes[0].place if len(takes) == 1 and takes[0].weight == 1 and not self._reads else None
+        if self._single is not None:
+            self._empty = Disabled(_shortage("place", self._single, 0, 1), wait_for=self._single)
         outs = [a.place for a in ctx.arcs if a.kind.gives]
         self._only_out = outs[0] if len(outs) == 1 else None
         self._outs = frozenset(outs)
@@ -386,7 +388,7 @@ class FunctionExecutor(Executor):
         if single is not None:
             free = places[single].free
             if not free:
-                return Disabled(_shortage("place", single, 0, 1), wait_for=single)
+                return self._empty
             guard = self._guard
             if guard is None:
                 for token in free.values():

@@ -79,6 +79,12 @@ class Change(NamedTuple):
             p for p, _ in self.add} | {p for p, _ in self.release}
 
 
+def _where(commit: Commit) -> str:
+    if commit.firing is None:
+        return f"{commit.kind} ({commit.note or 'manual'})"
+    return f"{commit.kind} of firing {commit.firing!r} of transition {commit.transition!r}"
+
+
 class PlaceState:
     """One place in a :class:`State`: free and taken tokens (each oldest first), the revision of
     its last change, its capacity and the room reserved by running firings."""
@@ -136,46 +142,55 @@ class State:
                     f"place {place!r} changed (revision {getattr(state, 'rev', None)}, "
                     f"expected {rev}) while transition {commit.transition!r} was being checked"
                 )
-        where = f"{commit.kind} of firing {commit.firing!r} ({commit.transition!r})"
+        kind = commit.kind
         firing = commit.firing
-        if commit.kind == "start":
-            if firing in self.firings:
-                raise StoreError(f"{where}: firing id already in use")
-            for place, token_id in commit.take:
-                state = self._place(place, where)
-                if token_id not in state.free:
-                    raise ConflictError(f"{where}: token {token_id!r} is not free in {place!r}")
-        elif commit.kind in ("finish", "return"):
-            record = self.firings.get(firing)  # type: ignore[arg-type]
-            if record is None:
-                raise StoreError(f"{where}: no such running firing")
-            held = set(record.taken)
-            for pair in (*commit.remove, *commit.release):
-                if pair not in held:
-                    raise StoreError(f"{where}: token {pair[1]!r} in {pair[0]!r} is not held by it")
-            if len(commit.remove) + len(commit.release) != len(held):
-                raise StoreError(f"{where}: must remove or release every token it holds")
-        else:
-            for place, token_id in commit.remove:
-                state = self._place(place, where)
-                if token_id not in state.free:
-                    raise ConflictError(f"{where}: token {token_id!r} is not free in {place!r}")
-        fresh = set()
-        for place, token in commit.add:
-            state = self._place(place, where)
-            token_id = token.id
-            if token_id in fresh or (
-                (token_id in state.free or token_id in state.taken)
-                and (place, token_id) not in commit.remove
-            ):
-                raise StoreError(f"{where}: token {token_id!r} would be in {place!r} twice")
-            fresh.add(token_id)
-
-    def _place(self, place: str, where: str) -> PlaceState:
         try:
-            return self.places[place]
-        except KeyError:
-            raise StoreError(f"{where}: unknown place {place!r}") from None
+            if kind == "start":
+                if firing in self.firings:
+                    raise StoreError(f"{_where(commit)}: firing id already in use")
+                for place, token_id in commit.take:
+                    if token_id not in places[place].free:
+                        raise ConflictError(
+                            f"{_where(commit)}: token {token_id!r} is not free in {place!r}")
+            elif kind == "finish" or kind == "return":
+                record = self.firings.get(firing)  # type: ignore[arg-type]
+                if record is None:
+                    raise StoreError(f"{_where(commit)}: no such running firing")
+                listed = commit.remove + commit.release
+                if len(listed) != len(record.taken) or set(listed) != set(record.taken):
+                    raise StoreError(
+                        f"{_where(commit)}: must remove or release exactly the tokens it holds "
+                        f"({', '.join(t for _, t in record.taken)})"
+                    )
+            else:
+                for place, token_id in commit.remove:
+                    if token_id not in places[place].free:
+                        raise ConflictError(
+                            f"{_where(commit)}: token {token_id!r} is not free in {place!r}")
+            if commit.add:
+                self._check_adds(commit)
+        except KeyError as missing:
+            raise StoreError(f"{_where(commit)}: unknown place {missing.args[0]!r}") from None
+
+    def _check_adds(self, commit: Commit) -> None:
+        places = self.places
+        removed = {token_id for _, token_id in commit.remove}
+        fresh: set[str] = set()
+        for place, token in commit.add:
+            token_id = token.id
+            state = places[place]
+            if token_id in fresh:
+                raise StoreError(f"{_where(commit)}: token {token_id!r} is added twice")
+            fresh.add(token_id)
+            if token_id in removed:
+                continue
+            if commit.kind == "put" or commit.kind == "init":  # ids from outside: look everywhere
+                for other in places.values():
+                    if token_id in other.free or token_id in other.taken:
+                        raise StoreError(
+                            f"{_where(commit)}: token {token_id!r} is already in {other.name!r}")
+            elif token_id in state.free or token_id in state.taken:
+                raise StoreError(f"{_where(commit)}: token {token_id!r} would be in {place!r} twice")
 
     # -- applying a change ---------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ class Stats:
     """
 
     def __init__(self) -> None:
-        self._fired: Counter[str] = Counter()
+        self._fired: dict[str, int] = {}
         self._failed: Counter[str] = Counter()
         self._cancelled: Counter[str] = Counter()
         self._duration: dict[str, float] = {}
@@ -34,8 +34,10 @@ class Stats:
 
     # engine side
     def fired(self, transition: str, duration: float) -> None:
-        self._fired[transition] += 1
-        self._duration[transition] = self._duration.get(transition, 0.0) + duration
+        fired = self._fired
+        fired[transition] = fired.get(transition, 0) + 1
+        if duration:
+            self._duration[transition] = self._duration.get(transition, 0.0) + duration
 
     def failed(self, transition: str) -> None:
         self._failed[transition] += 1
@@ -78,7 +80,7 @@ class Stats:
     def mean_duration(self, transition: str) -> float | None:
         """Mean clock seconds a firing of ``transition`` took, or ``None`` if it never fired."""
         count = self._fired.get(transition, 0)
-        return self._duration[transition] / count if count else None
+        return self._duration.get(transition, 0.0) / count if count else None
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MemoryStore"]
 
+_new_change = tuple.__new__
+
 
 class MemoryStore(Store):
     """State, history and leadership of one net, in this process.
@@ -152,13 +154,13 @@ class MemoryStore(Store):
         return self._write(commit)
 
     def _write(self, commit: Commit) -> Change:
-        state = self._require()
+        state = self._state or self._require()
         state.check(commit)
-        change = Change(
+        change = _new_change(Change, (
             state.revision + 1, commit.time, commit.node, commit.kind, commit.firing,
             commit.transition, commit.region, commit.take, commit.remove, commit.add,
             commit.release, commit.note,
-        )
+        ))
         state.apply(change)
         self._history.append(change)
         for callback in self._subscribers:
