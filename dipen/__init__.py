@@ -18,7 +18,6 @@ Examples
 ['Hello, Ada!', 'Hello, Alan!']
 """
 
-from __future__ import annotations
 
 from . import events
 from .clock import Clock, RealClock, SimulatedClock, sleep

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import _CLOCK, Clock
 from .errors import (
-    ConflictError, ExecutorError, FencingError, FiringError, NotEnabledError, StoreError,
+    ConflictError, ExecutorError, FencingError, FiringError, NetError, StoreError,
     TokenError,
 )
 from .events import (
@@ -186,9 +186,9 @@ class Engine:
         try:
             return self._transitions[name]
         except KeyError:
-            raise NotEnabledError(
+            raise NetError(
                 f"net {self.net.name!r} has no transition {name!r} "
-                f"(transitions: {', '.join(self.net.transitions)})", name, "unknown",
+                f"(transitions: {', '.join(self.net.transitions)})"
             ) from None
 
     # -- following the store -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from .errors import NetError, TokenError
 from .policies import ErrorPolicy, ToPlace, error_policy
@@ -285,43 +285,6 @@ class Net:
         self._places[name] = Place(name, capacity, initial)
         return self
 
-    @overload
-    def transition(self, name: F) -> F: ...
-
-    @overload
-    def transition(
-        self,
-        name: str,
-        *,
-        take: Any = None,
-        give: Any = None,
-        read: Any = None,
-        region: str = "default",
-        run: Callable[..., Any] | None = None,
-        guard: Callable[..., Any] | None = None,
-        executor: type | None = None,
-        data: Any = None,
-        on_error: Any = "block",
-        concurrency: int = 1,
-    ) -> Net: ...
-
-    @overload
-    def transition(
-        self,
-        name: None = None,
-        *,
-        take: Any = None,
-        give: Any = None,
-        read: Any = None,
-        region: str = "default",
-        run: None = None,
-        guard: Callable[..., Any] | None = None,
-        executor: None = None,
-        data: Any = None,
-        on_error: Any = "block",
-        concurrency: int = 1,
-    ) -> Callable[[F], F]: ...
-
     def transition(
         self,
         name: Any = None,
@@ -360,13 +323,13 @@ class Net:
         >>> net.transitions["double"]
         Transition('double', take=[a], give=[b], code=double)
         """
-        if callable(name) and not isinstance(name, str):  # @net.transition without parentheses
-            self._add_transition(name.__name__, run=name)
-            return name
         options = dict(
             take=take, give=give, read=read, region=region, guard=guard, data=data,
             on_error=on_error, concurrency=concurrency,
         )
+        if callable(name) and not isinstance(name, str):  # @net.transition without parentheses
+            self._add_transition(name.__name__, run=name, **options)
+            return name
         if name is None:
             if run is not None or executor is not None:
                 raise NetError(
@@ -488,19 +451,9 @@ class Net:
             raise NetError(f"{self._where(kind, name)}: the name is already used by a {other}")
 
     def _add_transition(
-        self,
-        name: Any,
-        *,
-        take: Any = None,
-        give: Any = None,
-        read: Any = None,
-        region: str = "default",
-        run: Callable[..., Any] | None = None,
-        guard: Callable[..., Any] | None = None,
-        executor: type | None = None,
-        data: Any = None,
-        on_error: Any = "block",
-        concurrency: int = 1,
+        self, name: Any, *, run: Callable[..., Any] | None = None, executor: type | None = None,
+        take: Any, give: Any, read: Any, region: str, guard: Callable[..., Any] | None,
+        data: Any, on_error: Any, concurrency: int,
     ) -> None:
         self._check_new_name(name, "transition")
         where = self._where("transition", name)
@@ -563,7 +516,7 @@ class Net:
                 else ArcKind.OUT if given
                 else ArcKind.COND
             )
-            weight = weights["take"].get(place) or weights["give"].get(place) or weights["read"][place]
+            weight = next(weights[k][place] for k in ("take", "give", "read") if place in weights[k])
             arcs.append(self._make_arc(place, name, kind, None, weight, where, "take/give/read"))
         transition = Transition(
             name, region, tuple(arcs), run, guard, executor, data, policy, concurrency

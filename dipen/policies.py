@@ -76,13 +76,26 @@ class Retry(ErrorPolicy):
     then: ErrorPolicy = field(default_factory=Block)
 
     def __post_init__(self) -> None:
+        import math
+
         from .errors import NetError
 
-        if self.times < 1:
-            raise NetError(f"Retry(times={self.times}): times must be at least 1")
+        if type(self.times) is not int or self.times < 1:
+            raise NetError(f"Retry(times={self.times!r}): times must be an int >= 1")
+        for name in ("backoff", "factor", "max_backoff"):
+            value = getattr(self, name)
+            if type(value) not in (int, float) or not math.isfinite(value):
+                raise NetError(f"Retry({name}={value!r}): must be a finite number")
         if self.backoff < 0 or self.factor < 1 or self.max_backoff < 0:
             raise NetError("Retry: backoff and max_backoff must be >= 0 and factor >= 1")
-        if isinstance(self.then, Retry):
+        then = self.then
+        if isinstance(then, str):
+            then = error_policy(then, "Retry(then=...)")
+            object.__setattr__(self, "then", then)
+        if not isinstance(then, ErrorPolicy):
+            raise NetError(f"Retry(then={then!r}) is not a policy; use 'block', 'stop', "
+                           "dipen.ToPlace(...) or dipen.Block()")
+        if isinstance(then, Retry):
             raise NetError("Retry(then=Retry(...)) is not allowed; raise `times` instead")
 
     def delay(self, failures: int) -> float:

@@ -176,9 +176,7 @@ class Runner:
     def marking(self) -> Marking:
         """The current marking as this runner sees it (a snapshot)."""
         engine = self._open_now()
-        marking = engine.state.marking()  # type: ignore[union-attr]
-        marking.time = self.clock.now()
-        return marking
+        return engine.state.marking(self.clock.now())  # type: ignore[union-attr]
 
     @property
     def now(self) -> float:

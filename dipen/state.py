@@ -238,10 +238,11 @@ class State:
         self.revision = revision
         return touched
 
-    def marking(self) -> Marking:
-        """An immutable snapshot of the tokens in every place."""
+    def marking(self, time: float | None = None) -> Marking:
+        """An immutable snapshot of the tokens in every place (at clock ``time``, if given)."""
         return Marking(
-            {name: state.tokens() for name, state in self.places.items()}, revision=self.revision
+            {name: state.tokens() for name, state in self.places.items()},
+            revision=self.revision, time=time,
         )
 
     def copy(self) -> State:

@@ -261,7 +261,7 @@ class Marking(Mapping[str, tuple[Token, ...]]):
     Marking(a=1, b=0)
     """
 
-    __slots__ = ("_places", "revision", "time")
+    __slots__ = ("_places", "_revision", "_time")
 
     def __init__(
         self,
@@ -271,8 +271,18 @@ class Marking(Mapping[str, tuple[Token, ...]]):
         time: float | None = None,
     ) -> None:
         self._places = {name: tuple(tokens) for name, tokens in places.items()}
-        self.revision = revision
-        self.time = time
+        self._revision = revision
+        self._time = time
+
+    @property
+    def revision(self) -> int | None:
+        """The store revision this snapshot was taken at (``None`` if unknown)."""
+        return self._revision
+
+    @property
+    def time(self) -> float | None:
+        """The clock time of the snapshot (``None`` if unknown)."""
+        return self._time
 
     def __getitem__(self, place: str) -> tuple[Token, ...]:
         try:

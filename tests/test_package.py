@@ -1,0 +1,61 @@
+"""The package surface: what ``dipen`` exports, what importing it costs, the command line."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import dipen
+
+
+def test_all_names_exist_and_nothing_public_is_missing():
+    for name in dipen.__all__:
+        assert hasattr(dipen, name), name
+    public = {
+        name for name, value in vars(dipen).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert public - set(dipen.__all__) == set()
+    assert sorted(dipen.__all__) == sorted(set(dipen.__all__)), "duplicates in __all__"
+
+
+def test_every_exported_class_and_function_has_a_docstring():
+    missing = [
+        name for name in dipen.__all__
+        if (inspect.isclass(getattr(dipen, name)) or inspect.isfunction(getattr(dipen, name)))
+        and not (getattr(dipen, name).__doc__ or "").strip()
+    ]
+    assert missing == []
+
+
+def test_every_error_is_a_dipen_error():
+    errors = [getattr(dipen, n) for n in dipen.__all__ if n.endswith("Error")]
+    assert len(errors) >= 10
+    for error in errors:
+        assert issubclass(error, dipen.DipenError)
+
+
+def test_import_is_light():
+    code = (
+        "import sys, dipen; heavy = {'matplotlib', 'networkx', 'aetcd', 'ipywidgets', "
+        "'anywidget', 'nest_asyncio2'}; print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_bench_command_prints_rates():
+    out = subprocess.run(
+        [sys.executable, "-m", "dipen", "bench", "local", "--scale", "0.02", "--repeat", "1"],
+        capture_output=True, text=True, check=True,
+    )
+    lines = [line for line in out.stdout.splitlines() if "firings/s" in line]
+    assert len(lines) == 2
+    assert "N=1 " in lines[0] and "N=64" in lines[1]
+
+
+def test_cli_rejects_unknown_command():
+    out = subprocess.run([sys.executable, "-m", "dipen", "fly"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "invalid choice" in out.stderr
