@@ -216,9 +216,8 @@ class Engine:
                         queue.append(record)
         if change.node != self.node:
             self.emit(MarkingChanged(change.time, change.revision, change))
-        wakeup = self._wakeup
-        if wakeup is not None and self._sleepy:
-            wakeup.set()
+        if self._sleepy and queue:
+            self.wake()
 
     def _mark(self, record: _Transition) -> None:
         if not record.dirty:
@@ -229,6 +228,7 @@ class Engine:
 
     def wake(self) -> None:
         if self._wakeup is not None:
+            self.idle = False  # busy from now on, so that nobody settles before it acted
             self._wakeup.set()
 
     # -- checking ---------------------------------------------------------------------------------

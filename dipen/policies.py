@@ -60,7 +60,8 @@ class ToPlace(ErrorPolicy):
 @dataclass(frozen=True, slots=True)
 class Retry(ErrorPolicy):
     """Return the tokens and try again after ``backoff`` seconds (times ``factor`` after each
-    further failure, at most ``max_backoff``); after ``times`` failures in a row apply ``then``.
+    further failure, at most ``max_backoff``), up to ``times`` retries (``times + 1`` attempts
+    in all); when the last retry fails too, apply ``then``.
 
     Examples
     --------

@@ -96,7 +96,7 @@ class PlaceState:
         self.capacity = capacity
         self.free: dict[str, Token] = {}
         self.taken: dict[str, Token] = {}
-        self.added: dict[str, int] = {}  # token id -> revision it was placed at (its age)
+        self.added: dict[str, int] = {}  # token id -> placement sequence number (its age)
         self.rev = 0
         self.reserved = 0
 
@@ -123,12 +123,13 @@ class PlaceState:
 class State:
     """Places, tokens and running firings at one revision."""
 
-    __slots__ = ("firings", "places", "revision")
+    __slots__ = ("firings", "places", "revision", "sequence")
 
     def __init__(self, places: Iterable[tuple[str, int | None]]) -> None:
         self.places = {name: PlaceState(name, capacity) for name, capacity in places}
         self.firings: dict[str, FiringRecord] = {}
         self.revision = 0
+        self.sequence = 0  # counts placed tokens: orders tokens oldest first
 
     # -- checking a commit against this state --------------------------------------------------
 
@@ -225,7 +226,8 @@ class State:
         for place, token in change.add:
             state = places[place]
             state.free[token.id] = token
-            state.added[token.id] = revision
+            state.added[token.id] = sequence = self.sequence + 1
+            self.sequence = sequence
             state.rev = revision
             touched.append(place)
         kind = change.kind
@@ -256,4 +258,5 @@ class State:
             other.rev = state.rev
         twin.firings = dict(self.firings)
         twin.revision = self.revision
+        twin.sequence = self.sequence
         return twin
