@@ -129,6 +129,8 @@ class Engine:
         # start commits may wait until a firing first suspends: true when state and commits are
         # both in this process, so that nobody can look in between
         self._deferred = False
+        # (revision, future) pairs of writes waiting for the replica to see them, in order
+        self._catching_up: deque[tuple[int, asyncio.Future[None]]] = deque()
         # what the coordinator reads
         self.idle = True
         self.running = 0
@@ -214,6 +216,11 @@ class Engine:
                     if not record.dirty and (record.wait_for is None or record.wait_for == place):
                         record.dirty = True
                         queue.append(record)
+            waiting = self._catching_up
+            while waiting and waiting[0][0] <= state.revision:
+                _, future = waiting.popleft()
+                if not future.done():
+                    future.set_result(None)
         if change.node != self.node:
             self.emit(MarkingChanged(change.time, change.revision, change))
         if self._sleepy and queue:
@@ -230,6 +237,20 @@ class Engine:
         if self._wakeup is not None:
             self.idle = False  # busy from now on, so that nobody settles before it acted
             self._wakeup.set()
+
+    async def _write(self, commit: Commit) -> Change:
+        """Commit through the store and, for a replica, wait until the replica has seen the
+        change, so that what this engine reads next includes its own writes."""
+        commit_now = self._commit_now
+        if commit_now is not None:
+            return commit_now(commit)  # type: ignore[no-any-return]
+        change = await self.store.commit(commit)
+        state = self.state
+        if not self._shared and state is not None and state.revision < change.revision:
+            future = asyncio.get_running_loop().create_future()
+            self._catching_up.append((change.revision, future))
+            await future
+        return change
 
     # -- checking ---------------------------------------------------------------------------------
 
@@ -342,7 +363,7 @@ class Engine:
         commit = Commit("start", firing.id, record.name, record.region, take, (), (), (), expect,
                         self.leaders.get(record.region), firing.started, self.node)
         try:
-            change = commit_now(commit) if commit_now is not None else await self.store.commit(commit)
+            change = commit_now(commit) if commit_now is not None else await self._write(commit)
         except ConflictError:
             self._mark(record)
             return False
@@ -429,7 +450,7 @@ class Engine:
                         now, self.node)
         commit_now = self._commit_now
         try:
-            change = commit_now(commit) if commit_now is not None else await self.store.commit(commit)
+            change = commit_now(commit) if commit_now is not None else await self._write(commit)
         except FencingError:
             self._lost(record.region)
             return
@@ -524,7 +545,7 @@ class Engine:
         release = tuple((place, token.id) for place, tokens in firing.taken.items()
                         for token in tokens)
         try:
-            change = await self.store.commit(
+            change = await self._write(
                 Commit("return", firing.id, record.name, record.region, release=release,
                        fence=self.leaders.get(record.region), time=now, node=self.node, note=why)
             )
@@ -588,7 +609,7 @@ class Engine:
         add = tuple((place, _new_token(Token, (t.id, t.data, None))) for t in tokens)
         now = self.clock.now()
         try:
-            await self.store.commit(
+            await self._write(
                 Commit("finish" if firing.committed else "fire", firing.id, record.name,
                        record.region, remove=remove, add=add,
                        fence=self.leaders.get(record.region), time=now, node=self.node,
@@ -672,7 +693,7 @@ class Engine:
             _LOGGER.warning("returning the tokens of unfinished firing %s of %r", record_id,
                             stored.transition, extra={"transition": stored.transition,
                                                       "firing": record_id})
-            await self.store.commit(
+            await self._write(
                 Commit("return", record_id, stored.transition, region, release=release,
                        fence=self.leaders.get(region), time=self.clock.now(), node=self.node,
                        note="recovered")

@@ -1,0 +1,630 @@
+"""Static drawings of a net: a networkx graph, a deterministic layout, a matplotlib figure, SVG.
+
+Places are circles showing their tokens (dots for one to four, the number beyond), transitions
+are boxes coloured by state, arcs are styled by kind::
+
+    IN        place ──▶ transition         solid
+    OUT       transition ──▶ place         solid
+    COND      place - -▶ transition        dashed (read only)
+    IN_OUT    place ◀──▶ transition        solid, both heads
+    OUT_COND  place ◀- -▶ transition       dashed, both heads
+
+matplotlib and networkx are imported inside the functions, so ``import dipen`` stays light.
+Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas, never through
+pyplot, so drawing works headless and leaves no global figure state behind.
+
+Every artist carries a ``gid`` (``place:<name>``, ``transition:<name>``, ``label:<name>``,
+``arc:<place>:<transition>``, ``weight:<place>:<transition>``, ``tokens:<place>``,
+``token:<place>:<i>``, ``capacity:<place>``, ``region:<region>``, ``region-label:<region>``,
+``legend``); the gids become element ids in the SVG.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NetError
+from ..net import ArcKind, Net
+from ..tokens import Marking
+
+if TYPE_CHECKING:
+    import networkx
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["STATES", "draw", "draw_marking", "layout", "to_networkx", "to_svg"]
+
+#: Transition states the drawing knows, with their (fill, edge) colours.
+STATES: dict[str, tuple[str, str]] = {
+    "idle": ("#eeeeee", "#555555"),
+    "enabled": ("#a6dba0", "#1b7837"),
+    "firing": ("#fdb863", "#b35806"),
+    "blocked": ("#c2a5cf", "#542788"),
+    "failed": ("#f4a582", "#b2182b"),
+}
+_REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_X_GAP, _Y_GAP = 1.6, 1.15  # distance between layers / between nodes of a layer (data units)
+_RADIUS = 0.3  # place circle
+_BOX = (0.3, 0.6)  # transition width, height
+_INCH = 0.85  # inches per data unit at the natural size
+_LAYOUTS = ("layered", "spring")
+
+
+# -- graph ----------------------------------------------------------------------------------------
+
+
+def to_networkx(net: Net, marking: Mapping[str, Any] | None = None) -> networkx.DiGraph:
+    """The net as a :class:`networkx.DiGraph` with one node per place and per transition.
+
+    Nodes are keyed by the element's plain name (dipen names are unique across places and
+    transitions, so they cannot collide). Node attributes: ``kind`` (``"place"`` or
+    ``"transition"``); for places ``capacity`` and ``tokens`` (the count in ``marking`` if
+    given, else the initial count); for transitions ``region`` and ``behaviour``
+    (:attr:`dipen.Transition.kind`). Edges follow the token flow: place → transition for
+    ``IN``/``COND`` arcs, transition → place for ``OUT``, both directions for
+    ``IN_OUT``/``OUT_COND``; each carries ``arc`` (the :class:`dipen.ArcKind` value),
+    ``weight`` and ``name``.
+
+    Parameters
+    ----------
+    net
+        The net.
+    marking
+        A :class:`dipen.Marking` or a mapping of place name to tokens or to a count; places
+        it does not mention hold no tokens.
+
+    Raises
+    ------
+    NetError
+        If ``marking`` names a place the net does not have.
+
+    Examples
+    --------
+    >>> from dipen.viz import to_networkx
+    >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+    >>> graph = to_networkx(net)
+    >>> graph.nodes["a"]
+    {'kind': 'place', 'capacity': None, 'tokens': 2}
+    >>> sorted(graph.edges(data="arc"))
+    [('a', 't', 'in'), ('t', 'b', 'out')]
+    """
+    import networkx as nx
+
+    counts = _counts(net, marking)
+    graph = nx.DiGraph(name=net.name)
+    for place in net.places.values():
+        graph.add_node(place.name, kind="place", capacity=place.capacity,
+                       tokens=counts[place.name][0])
+    for transition in net.transitions.values():
+        graph.add_node(transition.name, kind="transition", region=transition.region,
+                       behaviour=transition.kind)
+    for arc in net.arcs:
+        attributes = {"arc": arc.kind.value, "weight": arc.weight, "name": arc.name}
+        if arc.kind.inputs:
+            graph.add_edge(arc.place, arc.transition, **attributes)
+        if arc.kind.gives:
+            graph.add_edge(arc.transition, arc.place, **attributes)
+    return graph
+
+
+def _counts(net: Net, marking: Mapping[str, Any] | None) -> dict[str, tuple[int, int]]:
+    """(tokens, taken tokens) per place, from ``marking`` or the initial marking."""
+    if marking is None:
+        return {name: (len(place.initial), 0) for name, place in net.places.items()}
+    unknown = [name for name in marking if name not in net.places]
+    if unknown:
+        raise NetError(
+            f"net {net.name!r}: the marking has place {unknown[0]!r}, which the net does not "
+            f"have (places: {', '.join(net.places) or 'none'}); draw it with its own net"
+        )
+    counts = {}
+    for name in net.places:
+        tokens = marking.get(name, ())
+        if isinstance(tokens, int):
+            counts[name] = (tokens, 0)
+        else:
+            tokens = tuple(tokens)
+            taken = sum(1 for token in tokens if getattr(token, "firing", None) is not None)
+            counts[name] = (len(tokens), taken)
+    return counts
+
+
+# -- layout ---------------------------------------------------------------------------------------
+
+
+def layout(net: Net, method: str = "layered", *, seed: int = 1) -> dict[str, tuple[float, float]]:
+    """Positions ``{name: (x, y)}`` for every place and transition, in data units.
+
+    ``"layered"`` (the default) lays the net out left to right along the token flow: cycles
+    are broken by a depth-first search from the source nodes and the initially marked places,
+    nodes are put in layers by longest path and ordered within a layer to reduce crossings;
+    disconnected parts are stacked top to bottom. ``"spring"`` is a force-directed layout
+    (networkx's, seeded). Both depend only on the net, never on hashing or randomness left
+    unseeded, so the same net gets the same positions in every process.
+
+    Raises
+    ------
+    NetError
+        On an unknown ``method``.
+
+    Examples
+    --------
+    >>> from dipen.viz import layout
+    >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+    >>> layout(net)
+    {'a': (0.0, 0.0), 'b': (3.2, 0.0), 't': (1.6, 0.0)}
+    """
+    if method == "layered":
+        return _layered(net)
+    if method == "spring":
+        return _spring(net, seed)
+    raise NetError(
+        f"net {net.name!r}: unknown layout {method!r}; use one of {', '.join(_LAYOUTS)} "
+        "or a dict of positions"
+    )
+
+
+def _flow(net: Net) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
+    """Nodes (places, then transitions, in definition order) and the flow edges used for
+    layering: place → transition for IN/COND/IN_OUT, transition → place for OUT/OUT_COND."""
+    nodes = [*net.places, *net.transitions]
+    successors: dict[str, list[str]] = {node: [] for node in nodes}
+    predecessors: dict[str, list[str]] = {node: [] for node in nodes}
+    for arc in net.arcs:
+        if arc.kind in (ArcKind.OUT, ArcKind.OUT_COND):
+            source, target = arc.transition, arc.place
+        else:
+            source, target = arc.place, arc.transition
+        successors[source].append(target)
+        predecessors[target].append(source)
+    return nodes, successors, predecessors
+
+
+def _layered(net: Net) -> dict[str, tuple[float, float]]:
+    nodes, successors, predecessors = _flow(net)
+    index = {node: i for i, node in enumerate(nodes)}
+    seen: set[str] = set()
+    positions: dict[str, tuple[float, float]] = {}
+    top = 0.0
+    for start in nodes:  # one weakly connected component at a time, in definition order
+        if start in seen:
+            continue
+        component, stack = [], [start]
+        seen.add(start)
+        while stack:
+            node = stack.pop()
+            component.append(node)
+            for other in successors[node] + predecessors[node]:
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        component.sort(key=index.__getitem__)
+        placed, height = _layer_component(net, component, successors, predecessors)
+        for node, (x, y) in placed.items():
+            positions[node] = (x * _X_GAP, top - height / 2 + y * _Y_GAP)
+        top -= height + _Y_GAP
+    return {node: (float(x), float(y) + 0.0) for node, (x, y) in sorted(positions.items())}
+
+
+def _layer_component(
+    net: Net, component: list[str], successors: dict[str, list[str]],
+    predecessors: dict[str, list[str]],
+) -> tuple[dict[str, tuple[float, float]], float]:
+    """Layer and order one connected component; (layer, rank offset) per node and its height."""
+    # 1. break cycles: depth-first search from sources, then marked places, then the rest
+    marked = [n for n in component if n in net.places and net.places[n].initial]
+    starts = [n for n in component if not predecessors[n]] + marked + component
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    order: list[str] = []  # discovery order: the initial order within layers
+    back: set[tuple[str, str]] = set()
+    for start in starts:
+        if start in state:
+            continue
+        state[start] = 1
+        order.append(start)
+        stack = [(start, iter(successors[start]))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in state:
+                    state[child] = 1
+                    order.append(child)
+                    stack.append((child, iter(successors[child])))
+                    break
+                if state[child] == 1:
+                    back.add((node, child))
+            else:
+                state[node] = 2
+                stack.pop()
+    forward = {n: [c for c in successors[n] if (n, c) not in back] for n in component}
+    backward = {n: [p for p in predecessors[n] if (p, n) not in back] for n in component}
+    # 2. longest-path layers in topological order (Kahn, ties by discovery order)
+    rank = {node: i for i, node in enumerate(order)}
+    waiting = {n: len(backward[n]) for n in component}
+    ready = sorted((n for n in component if not waiting[n]), key=rank.__getitem__)
+    topological: list[str] = []
+    while ready:
+        node = ready.pop(0)
+        topological.append(node)
+        for child in forward[node]:
+            waiting[child] -= 1
+            if not waiting[child]:
+                ready.append(child)
+                ready.sort(key=rank.__getitem__)
+    layer = {}
+    for node in topological:
+        layer[node] = max((layer[p] + 1 for p in backward[node]), default=0)
+    for node in reversed(topological):  # pull sources next to the first node they feed
+        if not backward[node] and forward[node]:
+            layer[node] = min(layer[c] for c in forward[node]) - 1
+    lowest = min(layer.values())
+    layers: dict[int, list[str]] = {}
+    for node in order:
+        layers.setdefault(layer[node] - lowest, []).append(node)
+    # 3. order within layers: barycentre sweeps down and up
+    neighbours = {n: forward[n] + backward[n] for n in component}
+    offset: dict[str, float] = {}
+
+    def place(members: list[str]) -> None:
+        for i, member in enumerate(members):
+            offset[member] = i - (len(members) - 1) / 2
+
+    for members in layers.values():
+        place(members)
+    def barycentre(member: str, number: int) -> tuple[float, float]:
+        near = [offset[n] for n in neighbours[member] if abs(layer[n] - lowest - number) == 1]
+        return (sum(near) / len(near) if near else offset[member], offset[member])
+
+    depth = max(layers) + 1
+    for _ in range(4):
+        for sweep in (range(1, depth), range(depth - 2, -1, -1)):
+            for number in sweep:
+                members = layers[number]
+                members.sort(key=lambda member: barycentre(member, number))  # noqa: B023
+                place(members)
+    height = (max(len(members) for members in layers.values()) - 1) * _Y_GAP
+    return {n: (layer[n] - lowest, -offset[n]) for n in component}, height
+
+
+def _spring(net: Net, seed: int) -> dict[str, tuple[float, float]]:
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(sorted([*net.places, *net.transitions]))
+    graph.add_edges_from(sorted((arc.place, arc.transition) for arc in net.arcs))
+    if not graph:
+        return {}
+    scale = max(1.0, 0.6 * math.sqrt(len(graph))) * _X_GAP
+    placed = nx.spring_layout(graph, seed=seed, scale=scale)
+    return {node: (round(float(x), 6), round(float(y), 6)) for node, (x, y) in sorted(placed.items())}
+
+
+def _positions(net: Net, spec: Any) -> dict[str, tuple[float, float]]:
+    if spec is None:
+        return layout(net)
+    if isinstance(spec, str):
+        return layout(net, spec)
+    if isinstance(spec, Mapping):
+        missing = [n for n in [*net.places, *net.transitions] if n not in spec]
+        if missing:
+            raise NetError(
+                f"net {net.name!r}: the layout has no position for {missing[0]!r}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
+        return {name: (float(spec[name][0]), float(spec[name][1])) for name in
+                [*net.places, *net.transitions]}
+    raise NetError(
+        f"net {net.name!r}: layout must be {' or '.join(map(repr, _LAYOUTS))} or a dict of "
+        f"positions, not {type(spec).__name__}"
+    )
+
+
+# -- drawing --------------------------------------------------------------------------------------
+
+
+def draw(
+    net: Net,
+    marking: Mapping[str, Any] | None = None,
+    *,
+    layout: Mapping[str, tuple[float, float]] | str | None = None,
+    ax: Axes | None = None,
+    states: Mapping[str, str] | None = None,
+    regions: bool = False,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """Draw the net and return the matplotlib figure.
+
+    Parameters
+    ----------
+    net
+        The net to draw.
+    marking
+        The tokens to show (a :class:`dipen.Marking` or a mapping of place to tokens or to
+        a count); the initial marking by default. Tokens held by a firing are drawn hollow.
+    layout
+        ``"layered"`` (default), ``"spring"`` or a dict ``{name: (x, y)}`` covering every
+        place and transition (see :func:`layout`; about 1.6 units between layers suits the
+        node sizes).
+    ax
+        Draw into this existing matplotlib Axes (its figure is returned) instead of a new
+        figure.
+    states
+        ``{transition: state}`` with states from ``"enabled"``, ``"firing"``, ``"blocked"``,
+        ``"failed"`` and ``"idle"`` (the default for transitions not listed); sets the box
+        colours and adds a legend of the states shown.
+    regions
+        Draw a light hull around the transitions of each region (and the places only they
+        use), labelled with the region's name.
+    figsize
+        Size in inches of a new figure; by default it grows with the net (up to 16 × 12).
+
+    Raises
+    ------
+    NetError
+        If ``states``, ``layout`` or ``marking`` name unknown elements or an unknown state.
+
+    Examples
+    --------
+    >>> from dipen.viz import draw
+    >>> net = dipen.Net("n").place("a", tokens=3, capacity=5).place("b")
+    >>> net = net.transition("t", take="a", give="b")
+    >>> figure = draw(net, states={"t": "enabled"})
+    >>> sorted(a.get_gid() for a in figure.axes[0].patches if a.get_gid().startswith("place"))
+    ['place:a', 'place:b']
+    >>> [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "capacity:a"]
+    ['3/5']
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    positions = _positions(net, layout)
+    counts = _counts(net, marking)
+    shown = _states(net, states)
+    xs = [x for x, _ in positions.values()] or [0.0]
+    ys = [y for _, y in positions.values()] or [0.0]
+    bounds = [min(xs) - 0.9, max(xs) + 0.9, min(ys) - 0.85, max(ys) + 0.7]
+    hulls = _hulls(net, positions) if regions else {}
+    for points in hulls.values():
+        bounds = [min(bounds[0], min(p[0] for p in points) - 0.1),
+                  max(bounds[1], max(p[0] for p in points) + 0.1),
+                  min(bounds[2], min(p[1] for p in points) - 0.1),
+                  max(bounds[3], max(p[1] for p in points) + 0.35)]
+    width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
+    legend = states is not None and bool(net.transitions)
+    if ax is None:
+        if figsize is None:
+            shrink = min(1.0, 16 / (width * _INCH), 12 / (height * _INCH))
+            figsize = (max(2.5, width * _INCH * shrink),
+                       max(1.6, height * _INCH * shrink) + 0.3 + 0.35 * legend)
+        figure = Figure(figsize=figsize)
+        FigureCanvasAgg(figure)
+        title, foot = 0.3 / figsize[1], (0.35 * legend) / figsize[1]
+        ax = figure.add_axes((0.0, foot, 1.0, 1.0 - foot - title))
+        ax.set_title(net.name, loc="left", fontsize=9, color="#444444", pad=2)
+    figure = ax.get_figure()
+    box = ax.get_position()
+    inches = min(box.width * figure.get_figwidth() / width,
+                 box.height * figure.get_figheight() / height)
+    font = max(5.0, min(11.0, 9.5 * inches / _INCH))
+    ax.set_axis_off()
+    ax.set_xlim(bounds[0], bounds[1])
+    ax.set_ylim(bounds[2], bounds[3])
+    ax.set_aspect("equal", adjustable="datalim")
+    if not positions:
+        ax.text(0.5, 0.5, f"net {net.name!r} is empty", transform=ax.transAxes,
+                ha="center", va="center", color="#777777", fontsize=font, gid="empty")
+    for number, (region, points) in enumerate(hulls.items()):
+        _draw_region(ax, region, points, _REGION_COLOURS[number % len(_REGION_COLOURS)], font)
+    nodes = {name: _draw_place(ax, name, positions[name], counts[name], net.places[name].capacity,
+                               font) for name in net.places}
+    for name, transition in net.transitions.items():
+        nodes[name] = _draw_transition(ax, name, positions[name], shown[name], font)
+    for arc in net.arcs:
+        _draw_arc(ax, arc, positions, nodes, font)
+    if legend:
+        _draw_legend(ax, shown, font)
+    return figure
+
+
+def _states(net: Net, states: Mapping[str, str] | None) -> dict[str, str]:
+    shown = dict.fromkeys(net.transitions, "idle")
+    for name, state in (states or {}).items():
+        if name not in net.transitions:
+            raise NetError(
+                f"net {net.name!r}: states= names {name!r}, which is not a transition "
+                f"(transitions: {', '.join(net.transitions) or 'none'})"
+            )
+        if state not in STATES:
+            raise NetError(
+                f"net {net.name!r}, transition {name!r}: unknown state {state!r} "
+                f"(states: {', '.join(STATES)})"
+            )
+        shown[name] = state
+    return shown
+
+
+def _draw_place(ax: Axes, name: str, at: tuple[float, float], count: tuple[int, int],
+                capacity: int | None, font: float) -> Any:
+    from matplotlib.patches import Circle
+
+    x, y = at
+    circle = Circle(at, _RADIUS, facecolor="white", edgecolor="#222222", linewidth=1.4,
+                    zorder=2, gid=f"place:{name}")
+    ax.add_patch(circle)
+    tokens, taken = count
+    if 1 <= tokens <= 4:
+        spots = {1: [(0, 0)], 2: [(-1, 0), (1, 0)], 3: [(-1, -0.8), (1, -0.8), (0, 0.9)],
+                 4: [(-1, -1), (1, -1), (-1, 1), (1, 1)]}[tokens]
+        for i, (dx, dy) in enumerate(spots):
+            hollow = i >= tokens - taken
+            ax.add_patch(Circle((x + dx * 0.09, y + dy * 0.09), 0.055, zorder=3,
+                                facecolor="white" if hollow else "#222222", edgecolor="#222222",
+                                linewidth=1.0, gid=f"token:{name}:{i}"))
+    elif tokens > 4:
+        ax.text(x, y, str(tokens), ha="center", va="center", fontsize=font * 1.15,
+                fontweight="bold", color="#222222", zorder=3, gid=f"tokens:{name}")
+    if capacity is not None:
+        ax.text(x + _RADIUS * 0.75, y + _RADIUS * 0.8, f"{tokens}/{capacity}", ha="left",
+                va="bottom", fontsize=font * 0.8, zorder=4, gid=f"capacity:{name}",
+                color="#b2182b" if tokens >= capacity else "#555555")
+    ax.text(x, y - _RADIUS - 0.06, name, ha="center", va="top", fontsize=font, zorder=4,
+            gid=f"label:{name}")
+    return circle
+
+
+def _draw_transition(ax: Axes, name: str, at: tuple[float, float], state: str,
+                     font: float) -> Any:
+    from matplotlib.patches import Rectangle
+
+    width, height = _BOX
+    face, edge = STATES[state]
+    box = Rectangle((at[0] - width / 2, at[1] - height / 2), width, height, facecolor=face,
+                    edgecolor=edge, linewidth=2.2 if state != "idle" else 1.4, zorder=2,
+                    gid=f"transition:{name}")
+    ax.add_patch(box)
+    ax.text(at[0], at[1] - height / 2 - 0.06, name, ha="center", va="top", fontsize=font,
+            zorder=4, gid=f"label:{name}")
+    return box
+
+
+def _draw_arc(ax: Axes, arc: Any, positions: dict[str, tuple[float, float]],
+              nodes: dict[str, Any], font: float) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
+    place, transition = arc.place, arc.transition
+    source, target = (transition, place) if arc.kind is ArcKind.OUT else (place, transition)
+    (x1, y1), (x2, y2) = positions[source], positions[target]
+    # straight to the next layer; curved when going back or skipping over nodes
+    straight = (0 < x2 - x1 <= _X_GAP * 1.05) or (arc.kind.gives and arc.kind is not ArcKind.OUT
+                                                   and 0 < x1 - x2 <= _X_GAP * 1.05)
+    rad = 0.0 if straight or (x1, y1) == (x2, y2) else 0.25
+    both = arc.kind in (ArcKind.IN_OUT, ArcKind.OUT_COND)
+    arrow = FancyArrowPatch(
+        (x1, y1), (x2, y2), arrowstyle="<|-|>" if both else "-|>",
+        mutation_scale=font * 1.3, patchA=nodes[source], patchB=nodes[target],
+        shrinkA=1.5, shrinkB=1.5, connectionstyle=f"arc3,rad={rad}",
+        linestyle="--" if arc.kind.reads else "-", linewidth=1.2, color="#333333",
+        zorder=1, gid=f"arc:{place}:{transition}",
+    )
+    ax.add_patch(arrow)
+    if arc.weight > 1:
+        mx, my = (x1 + x2) / 2 + rad / 2 * (y2 - y1), (y1 + y2) / 2 - rad / 2 * (x2 - x1)
+        ax.text(mx, my, str(arc.weight), ha="center", va="center", fontsize=font * 0.85,
+                zorder=4, gid=f"weight:{place}:{transition}",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+
+
+def _hulls(net: Net, positions: dict[str, tuple[float, float]]) -> dict[str, list[tuple[float, float]]]:
+    """Convex hull per region around its transitions and the places only they use."""
+    owner: dict[str, set[str]] = {}
+    for arc in net.arcs:
+        owner.setdefault(arc.place, set()).add(net.transitions[arc.transition].region)
+    hulls = {}
+    for region, members in net.regions.items():
+        own = [p for p in net.places if owner.get(p) == {region}]
+        corners = []
+        for node in [*members, *own]:
+            x, y = positions[node]
+            half_x = _RADIUS if node in net.places else _BOX[0] / 2
+            half_y = _RADIUS if node in net.places else _BOX[1] / 2
+            pad_x, pad_y = half_x + 0.15, half_y + 0.32  # room for the name below
+            corners += [(x - pad_x, y - pad_y), (x + pad_x, y - pad_y),
+                        (x - pad_x, y + half_y + 0.15), (x + pad_x, y + half_y + 0.15)]
+        hulls[region] = _convex_hull(corners)
+    return hulls
+
+
+def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    points = sorted(set(points))
+    if len(points) < 3:
+        return points
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for chain, sequence in ((lower, points), (upper, points[::-1])):
+        for point in sequence:
+            while len(chain) >= 2 and cross(chain[-2], chain[-1], point) <= 0:
+                chain.pop()
+            chain.append(point)
+    return lower[:-1] + upper[:-1]
+
+
+def _draw_region(ax: Axes, region: str, points: list[tuple[float, float]], colour: str,
+                 font: float) -> None:
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Polygon
+
+    ax.add_patch(Polygon(points, closed=True, facecolor=to_rgba(colour, 0.08),
+                         edgecolor=to_rgba(colour, 0.55), linewidth=1.0, joinstyle="round",
+                         zorder=0, gid=f"region:{region}"))
+    top = max(y for _, y in points)
+    left = min(x for x, y in points if y == top)
+    ax.text(left + 0.05, top + 0.04, region, ha="left", va="bottom", fontsize=font * 0.85,
+            fontstyle="italic", color=colour, zorder=4, gid=f"region-label:{region}")
+
+
+def _draw_legend(ax: Axes, shown: dict[str, str], font: float) -> None:
+    from matplotlib.patches import Patch
+
+    used = [state for state in STATES if state in shown.values()]
+    handles = [Patch(facecolor=STATES[s][0], edgecolor=STATES[s][1], label=s) for s in used]
+    legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                       ncol=len(handles), frameon=False, fontsize=font * 0.85,
+                       handlelength=1.2, columnspacing=1.2, borderaxespad=0.2)
+    legend.set_gid("legend")
+
+
+def draw_marking(marking: Mapping[str, Any], *, ax: Axes | None = None,
+                 figsize: tuple[float, float] | None = None) -> Figure:
+    """Draw a marking on its own: its places in a grid (up to 8 a row) with their tokens.
+
+    A :class:`dipen.Marking` does not know its net's transitions; draw it with
+    ``draw(net, marking)`` to see them.
+
+    Examples
+    --------
+    >>> from dipen.viz import draw_marking
+    >>> figure = draw_marking(dipen.Marking({"a": (dipen.Token("t1"),), "b": ()}))
+    >>> [t.get_text() for t in figure.axes[0].texts if t.get_gid().startswith("label:")]
+    ['a', 'b']
+    """
+    net = Net("marking")
+    names = list(marking)
+    for name in names:
+        net.place(name)
+    columns = max(1, min(8, len(names)))
+    grid = {name: ((i % columns) * 1.3, -(i // columns) * 1.3) for i, name in enumerate(names)}
+    return draw(net, marking, layout=grid, ax=ax, figsize=figsize)
+
+
+def to_svg(net: Net | Marking, marking: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
+    """The drawing as SVG text (text kept as ``<text>``, gids as element ids, no date).
+
+    ``net`` may also be a :class:`dipen.Marking`, drawn with :func:`draw_marking`. Other
+    keyword arguments go to :func:`draw`.
+
+    Examples
+    --------
+    >>> from dipen.viz import to_svg
+    >>> svg = to_svg(dipen.Net("n").place("a", tokens=1))
+    >>> svg.startswith("<?xml") and 'id="place:a"' in svg
+    True
+    """
+    import io
+
+    import matplotlib
+
+    if isinstance(net, Marking):
+        figure = draw_marking(net, **kwargs)
+    else:
+        figure = draw(net, marking, **kwargs)
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "dipen"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
