@@ -409,6 +409,33 @@ class Net:
             validate_transition(self, transition)
         return self
 
+    # -- pictures (dipen.viz, imported only when asked for) -------------------------------------
+
+    def draw(self, marking: Any = None, **options: Any) -> Any:
+        """A matplotlib figure of the net (see :func:`dipen.viz.draw` for the options).
+
+        Examples
+        --------
+        >>> figure = dipen.Net("n").place("a", tokens=1).place("b").transition(
+        ...     "t", take="a", give="b").draw()
+        >>> len(figure.axes)
+        1
+        """
+        from .viz.draw import draw
+
+        return draw(self, marking, **options)
+
+    def to_networkx(self, marking: Any = None) -> Any:
+        """The net as a ``networkx.DiGraph`` (see :func:`dipen.viz.to_networkx`)."""
+        from .viz.draw import to_networkx
+
+        return to_networkx(self, marking)
+
+    def _repr_svg_(self) -> str:
+        from .viz.draw import to_svg
+
+        return to_svg(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The net's structure as JSON data: what a store publishes and compares.
 

@@ -223,6 +223,41 @@ class Runner:
         engine = self._open_now()
         return {name: r.block_reason for name, r in engine._transitions.items() if r.blocked}
 
+    def states(self) -> dict[str, str]:
+        """Each transition's state now: ``"firing"``, ``"blocked"``, ``"failed"`` (blocked by its
+        error policy), ``"enabled"`` or ``"idle"``."""
+        engine = self._open_now()
+        enabled = set(engine.enabled())
+        firing = {f.transition for f in engine.active}
+        states = {}
+        for name, record in engine._transitions.items():
+            if name in firing:
+                states[name] = "firing"
+            elif record.blocked:
+                states[name] = "failed" if record.block_reason.startswith("run raised") else "blocked"
+            else:
+                states[name] = "enabled" if name in enabled else "idle"
+        return states
+
+    def draw(self, **options: Any) -> Any:
+        """A matplotlib figure of the net with the current marking and transition states.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> figure = dipen.Runner(net).draw()
+        >>> len(figure.axes)
+        1
+        """
+        from .viz.draw import draw
+
+        return draw(self.net, self.marking, states=self.states(), **options)
+
+    def _repr_svg_(self) -> str:
+        from .viz.draw import to_svg
+
+        return to_svg(self.net, self.marking, states=self.states())
+
     def reset(self) -> None:
         """Back to the initial marking (memory store only, with nothing running)."""
         if not isinstance(self.store, MemoryStore):

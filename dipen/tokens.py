@@ -324,3 +324,8 @@ class Marking(Mapping[str, tuple[Token, ...]]):
     def __repr__(self) -> str:
         inner = ", ".join(f"{place}={_describe(tokens)}" for place, tokens in self._places.items())
         return f"Marking({inner})"
+
+    def _repr_svg_(self) -> str:
+        from .viz.draw import to_svg  # drawing is imported only when a notebook asks
+
+        return to_svg(self)

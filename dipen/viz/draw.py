@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NetError
 from ..net import ArcKind, Net
 from ..tokens import Marking
+from .layout import _X_GAP, _Y_GAP, layout, resolve_positions
 
 if TYPE_CHECKING:
     import networkx
@@ -46,11 +47,9 @@ STATES: dict[str, tuple[str, str]] = {
 }
 _REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-_X_GAP, _Y_GAP = 1.6, 1.15  # distance between layers / between nodes of a layer (data units)
 _RADIUS = 0.3  # place circle
 _BOX = (0.3, 0.6)  # transition width, height
 _INCH = 0.85  # inches per data unit at the natural size
-_LAYOUTS = ("layered", "spring")
 
 
 # -- graph ----------------------------------------------------------------------------------------
@@ -132,196 +131,6 @@ def _counts(net: Net, marking: Mapping[str, Any] | None) -> dict[str, tuple[int,
     return counts
 
 
-# -- layout ---------------------------------------------------------------------------------------
-
-
-def layout(net: Net, method: str = "layered", *, seed: int = 1) -> dict[str, tuple[float, float]]:
-    """Positions ``{name: (x, y)}`` for every place and transition, in data units.
-
-    ``"layered"`` (the default) lays the net out left to right along the token flow: cycles
-    are broken by a depth-first search from the source nodes and the initially marked places,
-    nodes are put in layers by longest path and ordered within a layer to reduce crossings;
-    disconnected parts are stacked top to bottom. ``"spring"`` is a force-directed layout
-    (networkx's, seeded). Both depend only on the net, never on hashing or randomness left
-    unseeded, so the same net gets the same positions in every process.
-
-    Raises
-    ------
-    NetError
-        On an unknown ``method``.
-
-    Examples
-    --------
-    >>> from dipen.viz import layout
-    >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
-    >>> layout(net)
-    {'a': (0.0, 0.0), 'b': (3.2, 0.0), 't': (1.6, 0.0)}
-    """
-    if method == "layered":
-        return _layered(net)
-    if method == "spring":
-        return _spring(net, seed)
-    raise NetError(
-        f"net {net.name!r}: unknown layout {method!r}; use one of {', '.join(_LAYOUTS)} "
-        "or a dict of positions"
-    )
-
-
-def _flow(net: Net) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
-    """Nodes (places, then transitions, in definition order) and the flow edges used for
-    layering: place → transition for IN/COND/IN_OUT, transition → place for OUT/OUT_COND."""
-    nodes = [*net.places, *net.transitions]
-    successors: dict[str, list[str]] = {node: [] for node in nodes}
-    predecessors: dict[str, list[str]] = {node: [] for node in nodes}
-    for arc in net.arcs:
-        if arc.kind in (ArcKind.OUT, ArcKind.OUT_COND):
-            source, target = arc.transition, arc.place
-        else:
-            source, target = arc.place, arc.transition
-        successors[source].append(target)
-        predecessors[target].append(source)
-    return nodes, successors, predecessors
-
-
-def _layered(net: Net) -> dict[str, tuple[float, float]]:
-    nodes, successors, predecessors = _flow(net)
-    index = {node: i for i, node in enumerate(nodes)}
-    seen: set[str] = set()
-    positions: dict[str, tuple[float, float]] = {}
-    top = 0.0
-    for start in nodes:  # one weakly connected component at a time, in definition order
-        if start in seen:
-            continue
-        component, stack = [], [start]
-        seen.add(start)
-        while stack:
-            node = stack.pop()
-            component.append(node)
-            for other in successors[node] + predecessors[node]:
-                if other not in seen:
-                    seen.add(other)
-                    stack.append(other)
-        component.sort(key=index.__getitem__)
-        placed, height = _layer_component(net, component, successors, predecessors)
-        for node, (x, y) in placed.items():
-            positions[node] = (x * _X_GAP, top - height / 2 + y * _Y_GAP)
-        top -= height + _Y_GAP
-    return {node: (float(x), float(y) + 0.0) for node, (x, y) in sorted(positions.items())}
-
-
-def _layer_component(
-    net: Net, component: list[str], successors: dict[str, list[str]],
-    predecessors: dict[str, list[str]],
-) -> tuple[dict[str, tuple[float, float]], float]:
-    """Layer and order one connected component; (layer, rank offset) per node and its height."""
-    # 1. break cycles: depth-first search from sources, then marked places, then the rest
-    marked = [n for n in component if n in net.places and net.places[n].initial]
-    starts = [n for n in component if not predecessors[n]] + marked + component
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    order: list[str] = []  # discovery order: the initial order within layers
-    back: set[tuple[str, str]] = set()
-    for start in starts:
-        if start in state:
-            continue
-        state[start] = 1
-        order.append(start)
-        stack = [(start, iter(successors[start]))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in state:
-                    state[child] = 1
-                    order.append(child)
-                    stack.append((child, iter(successors[child])))
-                    break
-                if state[child] == 1:
-                    back.add((node, child))
-            else:
-                state[node] = 2
-                stack.pop()
-    forward = {n: [c for c in successors[n] if (n, c) not in back] for n in component}
-    backward = {n: [p for p in predecessors[n] if (p, n) not in back] for n in component}
-    # 2. longest-path layers in topological order (Kahn, ties by discovery order)
-    rank = {node: i for i, node in enumerate(order)}
-    waiting = {n: len(backward[n]) for n in component}
-    ready = sorted((n for n in component if not waiting[n]), key=rank.__getitem__)
-    topological: list[str] = []
-    while ready:
-        node = ready.pop(0)
-        topological.append(node)
-        for child in forward[node]:
-            waiting[child] -= 1
-            if not waiting[child]:
-                ready.append(child)
-                ready.sort(key=rank.__getitem__)
-    layer = {}
-    for node in topological:
-        layer[node] = max((layer[p] + 1 for p in backward[node]), default=0)
-    for node in reversed(topological):  # pull sources next to the first node they feed
-        if not backward[node] and forward[node]:
-            layer[node] = min(layer[c] for c in forward[node]) - 1
-    lowest = min(layer.values())
-    layers: dict[int, list[str]] = {}
-    for node in order:
-        layers.setdefault(layer[node] - lowest, []).append(node)
-    # 3. order within layers: barycentre sweeps down and up
-    neighbours = {n: forward[n] + backward[n] for n in component}
-    offset: dict[str, float] = {}
-
-    def place(members: list[str]) -> None:
-        for i, member in enumerate(members):
-            offset[member] = i - (len(members) - 1) / 2
-
-    for members in layers.values():
-        place(members)
-    def barycentre(member: str, number: int) -> tuple[float, float]:
-        near = [offset[n] for n in neighbours[member] if abs(layer[n] - lowest - number) == 1]
-        return (sum(near) / len(near) if near else offset[member], offset[member])
-
-    depth = max(layers) + 1
-    for _ in range(4):
-        for sweep in (range(1, depth), range(depth - 2, -1, -1)):
-            for number in sweep:
-                members = layers[number]
-                members.sort(key=lambda member: barycentre(member, number))  # noqa: B023
-                place(members)
-    height = (max(len(members) for members in layers.values()) - 1) * _Y_GAP
-    return {n: (layer[n] - lowest, -offset[n]) for n in component}, height
-
-
-def _spring(net: Net, seed: int) -> dict[str, tuple[float, float]]:
-    import networkx as nx
-
-    graph = nx.Graph()
-    graph.add_nodes_from(sorted([*net.places, *net.transitions]))
-    graph.add_edges_from(sorted((arc.place, arc.transition) for arc in net.arcs))
-    if not graph:
-        return {}
-    scale = max(1.0, 0.6 * math.sqrt(len(graph))) * _X_GAP
-    placed = nx.spring_layout(graph, seed=seed, scale=scale)
-    return {node: (round(float(x), 6), round(float(y), 6)) for node, (x, y) in sorted(placed.items())}
-
-
-def _positions(net: Net, spec: Any) -> dict[str, tuple[float, float]]:
-    if spec is None:
-        return layout(net)
-    if isinstance(spec, str):
-        return layout(net, spec)
-    if isinstance(spec, Mapping):
-        missing = [n for n in [*net.places, *net.transitions] if n not in spec]
-        if missing:
-            raise NetError(
-                f"net {net.name!r}: the layout has no position for {missing[0]!r}"
-                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-            )
-        return {name: (float(spec[name][0]), float(spec[name][1])) for name in
-                [*net.places, *net.transitions]}
-    raise NetError(
-        f"net {net.name!r}: layout must be {' or '.join(map(repr, _LAYOUTS))} or a dict of "
-        f"positions, not {type(spec).__name__}"
-    )
-
-
 # -- drawing --------------------------------------------------------------------------------------
 
 
@@ -349,8 +158,8 @@ def draw(
         place and transition (see :func:`layout`; about 1.6 units between layers suits the
         node sizes).
     ax
-        Draw into this existing matplotlib Axes (its figure is returned) instead of a new
-        figure.
+        Draw into this existing matplotlib Axes (its root figure is returned) instead of a
+        new figure.
     states
         ``{transition: state}`` with states from ``"enabled"``, ``"firing"``, ``"blocked"``,
         ``"failed"`` and ``"idle"`` (the default for transitions not listed); sets the box
@@ -380,18 +189,19 @@ def draw(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    positions = _positions(net, layout)
+    positions = resolve_positions(net, layout)
     counts = _counts(net, marking)
     shown = _states(net, states)
     xs = [x for x, _ in positions.values()] or [0.0]
     ys = [y for _, y in positions.values()] or [0.0]
     bounds = [min(xs) - 0.9, max(xs) + 0.9, min(ys) - 0.85, max(ys) + 0.7]
     hulls = _hulls(net, positions) if regions else {}
-    for points in hulls.values():
-        bounds = [min(bounds[0], min(p[0] for p in points) - 0.1),
-                  max(bounds[1], max(p[0] for p in points) + 0.1),
-                  min(bounds[2], min(p[1] for p in points) - 0.1),
-                  max(bounds[3], max(p[1] for p in points) + 0.35)]
+    arcs = [(arc, *_arc_path(arc, positions)) for arc in net.arcs]
+    extra = [point for parts in hulls.values() for hull in parts for point in hull]
+    extra += [(mx, my + 0.2 * sign) for *_, (mx, my) in arcs for sign in (-1, 1)]
+    for x, y in extra:
+        bounds = [min(bounds[0], x - 0.1), max(bounds[1], x + 0.1),
+                  min(bounds[2], y - 0.1), max(bounds[3], y + 0.35)]
     width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
     legend = states is not None and bool(net.transitions)
     if ax is None:
@@ -403,27 +213,30 @@ def draw(
         FigureCanvasAgg(figure)
         title, foot = 0.3 / figsize[1], (0.35 * legend) / figsize[1]
         ax = figure.add_axes((0.0, foot, 1.0, 1.0 - foot - title))
-        ax.set_title(net.name, loc="left", fontsize=9, color="#444444", pad=2)
-    figure = ax.get_figure()
+        figure.text(0.01, 0.99, net.name, ha="left", va="top", fontsize=9, color="#444444",
+                    gid="title", parse_math=False)
+    figure = ax.figure.figure  # the root figure, also when ax is in a subfigure
     box = ax.get_position()
-    inches = min(box.width * figure.get_figwidth() / width,
-                 box.height * figure.get_figheight() / height)
+    box_width, box_height = box.width * figure.get_figwidth(), box.height * figure.get_figheight()
+    inches = min(box_width / width, box_height / height)  # per data unit
+    grow_x, grow_y = (box_width / inches - width) / 2, (box_height / inches - height) / 2
     font = max(5.0, min(11.0, 9.5 * inches / _INCH))
     ax.set_axis_off()
-    ax.set_xlim(bounds[0], bounds[1])
-    ax.set_ylim(bounds[2], bounds[3])
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlim(bounds[0] - grow_x, bounds[1] + grow_x)  # limits with the box's aspect, so
+    ax.set_ylim(bounds[2] - grow_y, bounds[3] + grow_y)  # that equal aspect changes nothing
+    ax.set_aspect("equal", adjustable="box")
     if not positions:
         ax.text(0.5, 0.5, f"net {net.name!r} is empty", transform=ax.transAxes,
-                ha="center", va="center", color="#777777", fontsize=font, gid="empty")
-    for number, (region, points) in enumerate(hulls.items()):
-        _draw_region(ax, region, points, _REGION_COLOURS[number % len(_REGION_COLOURS)], font)
+                ha="center", va="center", color="#777777", fontsize=font, gid="empty",
+                parse_math=False)
+    for number, (region, parts) in enumerate(hulls.items()):
+        _draw_region(ax, region, parts, _REGION_COLOURS[number % len(_REGION_COLOURS)], font)
     nodes = {name: _draw_place(ax, name, positions[name], counts[name], net.places[name].capacity,
                                font) for name in net.places}
     for name, transition in net.transitions.items():
         nodes[name] = _draw_transition(ax, name, positions[name], shown[name], font)
-    for arc in net.arcs:
-        _draw_arc(ax, arc, positions, nodes, font)
+    for arc, source, target, rad, middle in arcs:
+        _draw_arc(ax, arc, (source, target), positions, nodes, rad, middle, font)
     if legend:
         _draw_legend(ax, shown, font)
     return figure
@@ -469,9 +282,10 @@ def _draw_place(ax: Axes, name: str, at: tuple[float, float], count: tuple[int, 
     if capacity is not None:
         ax.text(x + _RADIUS * 0.75, y + _RADIUS * 0.8, f"{tokens}/{capacity}", ha="left",
                 va="bottom", fontsize=font * 0.8, zorder=4, gid=f"capacity:{name}",
-                color="#b2182b" if tokens >= capacity else "#555555")
+                color="#b2182b" if tokens >= capacity else "#555555",
+                bbox={"boxstyle": "round,pad=0.1", "facecolor": (1, 1, 1, 0.85), "edgecolor": "none"})
     ax.text(x, y - _RADIUS - 0.06, name, ha="center", va="top", fontsize=font, zorder=4,
-            gid=f"label:{name}")
+            gid=f"label:{name}", parse_math=False)
     return circle
 
 
@@ -486,54 +300,74 @@ def _draw_transition(ax: Axes, name: str, at: tuple[float, float], state: str,
                     gid=f"transition:{name}")
     ax.add_patch(box)
     ax.text(at[0], at[1] - height / 2 - 0.06, name, ha="center", va="top", fontsize=font,
-            zorder=4, gid=f"label:{name}")
+            zorder=4, gid=f"label:{name}", parse_math=False)
     return box
 
 
-def _draw_arc(ax: Axes, arc: Any, positions: dict[str, tuple[float, float]],
-              nodes: dict[str, Any], font: float) -> None:
-    from matplotlib.patches import FancyArrowPatch
+def _arc_path(arc: Any, positions: dict[str, tuple[float, float]]
+              ) -> tuple[str, str, float, tuple[float, float]]:
+    """Where an arc's arrow starts and ends, its curvature and the middle of its curve.
 
+    Arcs between neighbouring columns are straight; arcs that would pass over other nodes
+    curve, by at most about half a unit so that long arcs do not sweep across the drawing."""
     place, transition = arc.place, arc.transition
     source, target = (transition, place) if arc.kind is ArcKind.OUT else (place, transition)
     (x1, y1), (x2, y2) = positions[source], positions[target]
-    # straight to the next layer; curved when going back or skipping over nodes
-    straight = (0 < x2 - x1 <= _X_GAP * 1.05) or (arc.kind.gives and arc.kind is not ArcKind.OUT
-                                                   and 0 < x1 - x2 <= _X_GAP * 1.05)
-    rad = 0.0 if straight or (x1, y1) == (x2, y2) else 0.25
+    straight = abs(x2 - x1) <= _X_GAP * 1.05 and (x1 != x2 or abs(y2 - y1) <= 2 * _Y_GAP)
+    length = math.hypot(x2 - x1, y2 - y1)
+    rad = 0.0 if straight or not length else round(min(0.25, 1.1 / length), 3)
+    middle = ((x1 + x2) / 2 + rad / 2 * (y2 - y1), (y1 + y2) / 2 - rad / 2 * (x2 - x1))
+    return source, target, rad, middle
+
+
+def _draw_arc(ax: Axes, arc: Any, ends: tuple[str, str],
+              positions: dict[str, tuple[float, float]], nodes: dict[str, Any], rad: float,
+              middle: tuple[float, float], font: float) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
+    source, target = ends
     both = arc.kind in (ArcKind.IN_OUT, ArcKind.OUT_COND)
-    arrow = FancyArrowPatch(
-        (x1, y1), (x2, y2), arrowstyle="<|-|>" if both else "-|>",
+    ax.add_patch(FancyArrowPatch(
+        positions[source], positions[target], arrowstyle="<|-|>" if both else "-|>",
         mutation_scale=font * 1.3, patchA=nodes[source], patchB=nodes[target],
         shrinkA=1.5, shrinkB=1.5, connectionstyle=f"arc3,rad={rad}",
         linestyle="--" if arc.kind.reads else "-", linewidth=1.2, color="#333333",
-        zorder=1, gid=f"arc:{place}:{transition}",
-    )
-    ax.add_patch(arrow)
+        zorder=1, gid=f"arc:{arc.place}:{arc.transition}",
+    ))
     if arc.weight > 1:
-        mx, my = (x1 + x2) / 2 + rad / 2 * (y2 - y1), (y1 + y2) / 2 - rad / 2 * (x2 - x1)
-        ax.text(mx, my, str(arc.weight), ha="center", va="center", fontsize=font * 0.85,
-                zorder=4, gid=f"weight:{place}:{transition}",
+        ax.text(*middle, str(arc.weight), ha="center", va="center", fontsize=font * 0.85,
+                zorder=4, gid=f"weight:{arc.place}:{arc.transition}",
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
 
 
-def _hulls(net: Net, positions: dict[str, tuple[float, float]]) -> dict[str, list[tuple[float, float]]]:
-    """Convex hull per region around its transitions and the places only they use."""
+def _hulls(net: Net, positions: dict[str, tuple[float, float]]
+           ) -> dict[str, list[list[tuple[float, float]]]]:
+    """Convex hulls per region around its transitions and the places only they use: one hull
+    per cluster of members that are neighbours in the layout, so that a region spread over
+    the drawing does not swallow the nodes between its parts."""
     owner: dict[str, set[str]] = {}
     for arc in net.arcs:
         owner.setdefault(arc.place, set()).add(net.transitions[arc.transition].region)
     hulls = {}
-    for region, members in net.regions.items():
-        own = [p for p in net.places if owner.get(p) == {region}]
-        corners = []
-        for node in [*members, *own]:
-            x, y = positions[node]
-            half_x = _RADIUS if node in net.places else _BOX[0] / 2
-            half_y = _RADIUS if node in net.places else _BOX[1] / 2
-            pad_x, pad_y = half_x + 0.15, half_y + 0.32  # room for the name below
-            corners += [(x - pad_x, y - pad_y), (x + pad_x, y - pad_y),
-                        (x - pad_x, y + half_y + 0.15), (x + pad_x, y + half_y + 0.15)]
-        hulls[region] = _convex_hull(corners)
+    for region, transitions in net.regions.items():
+        members = [*transitions, *(p for p in net.places if owner.get(p) == {region})]
+        clusters: list[list[str]] = []
+        for node in members:  # single linkage: merge the clusters within reach of the node
+            (x, y) = positions[node]
+            near = [c for c in clusters if any(abs(positions[m][0] - x) <= _X_GAP * 1.05 and
+                                               abs(positions[m][1] - y) <= _Y_GAP * 1.05
+                                               for m in c)]
+            clusters = [c for c in clusters if c not in near] + [sum(near, []) + [node]]
+        hulls[region] = []
+        for cluster in clusters:
+            corners = []
+            for node in cluster:
+                x, y = positions[node]
+                half_x, half_y = (_RADIUS,) * 2 if node in net.places else (_BOX[0] / 2, _BOX[1] / 2)
+                left, right = x - half_x - 0.3, x + half_x + 0.3
+                bottom, top = y - half_y - 0.32, y + half_y + 0.15  # room for the name below
+                corners += [(left, bottom), (right, bottom), (left, top), (right, top)]
+            hulls[region].append(_convex_hull(corners))
     return hulls
 
 
@@ -555,18 +389,21 @@ def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]
     return lower[:-1] + upper[:-1]
 
 
-def _draw_region(ax: Axes, region: str, points: list[tuple[float, float]], colour: str,
+def _draw_region(ax: Axes, region: str, hulls: list[list[tuple[float, float]]], colour: str,
                  font: float) -> None:
     from matplotlib.colors import to_rgba
-    from matplotlib.patches import Polygon
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
 
-    ax.add_patch(Polygon(points, closed=True, facecolor=to_rgba(colour, 0.08),
-                         edgecolor=to_rgba(colour, 0.55), linewidth=1.0, joinstyle="round",
-                         zorder=0, gid=f"region:{region}"))
-    top = max(y for _, y in points)
-    left = min(x for x, y in points if y == top)
-    ax.text(left + 0.05, top + 0.04, region, ha="left", va="bottom", fontsize=font * 0.85,
-            fontstyle="italic", color=colour, zorder=4, gid=f"region-label:{region}")
+    path = Path.make_compound_path(*(Path([*hull, hull[0]], closed=True) for hull in hulls))
+    ax.add_patch(PathPatch(path, facecolor=to_rgba(colour, 0.08), edgecolor=to_rgba(colour, 0.6),
+                           linewidth=1.0, joinstyle="round", zorder=0, gid=f"region:{region}"))
+    for number, hull in enumerate(hulls):
+        top = max(y for _, y in hull)
+        left = min(x for x, y in hull if y == top)
+        ax.text(left + 0.05, top + 0.04, region, ha="left", va="bottom", fontsize=font * 0.85,
+                fontstyle="italic", color=colour, zorder=4, parse_math=False,
+                gid=f"region-label:{region}" + (f":{number + 1}" if number else ""))
 
 
 def _draw_legend(ax: Axes, shown: dict[str, str], font: float) -> None:

@@ -1,0 +1,194 @@
+"""Deterministic layouts for drawing a net: positions ``{name: (x, y)}`` in data units.
+
+The same net always gets the same positions, in every process: nothing depends on hashing
+or on randomness left unseeded. networkx is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import NetError
+from ..net import ArcKind, Net
+
+__all__ = ["layout", "resolve_positions"]
+
+_X_GAP, _Y_GAP = 1.6, 1.15  # distance between layers / between nodes of a layer (data units)
+_LAYOUTS = ("layered", "spring")
+
+
+def layout(net: Net, method: str = "layered", *, seed: int = 1) -> dict[str, tuple[float, float]]:
+    """Positions ``{name: (x, y)}`` for every place and transition, in data units.
+
+    ``"layered"`` (the default) lays the net out left to right along the token flow: cycles
+    are broken by a depth-first search from the source nodes and the initially marked places,
+    nodes are put in layers by longest path and ordered within a layer to reduce crossings;
+    a long net wraps into rows, and disconnected parts are stacked top to bottom. ``"spring"`` is a force-directed layout
+    (networkx's, seeded). Both depend only on the net, never on hashing or randomness left
+    unseeded, so the same net gets the same positions in every process.
+
+    Raises
+    ------
+    NetError
+        On an unknown ``method``.
+
+    Examples
+    --------
+    >>> from dipen.viz import layout
+    >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+    >>> layout(net)
+    {'a': (0.0, 0.0), 'b': (3.2, 0.0), 't': (1.6, 0.0)}
+    """
+    if method == "layered":
+        return _layered(net)
+    if method == "spring":
+        return _spring(net, seed)
+    raise NetError(
+        f"net {net.name!r}: unknown layout {method!r}; use one of {', '.join(_LAYOUTS)} "
+        "or a dict of positions"
+    )
+
+
+def _layered(net: Net) -> dict[str, tuple[float, float]]:
+    import networkx as nx
+
+    flow = nx.DiGraph()  # the token flow: into a transition from its inputs, out to its outputs
+    flow.add_nodes_from([*net.places, *net.transitions])
+    for arc in net.arcs:
+        out = arc.kind in (ArcKind.OUT, ArcKind.OUT_COND)
+        flow.add_edge(*((arc.transition, arc.place) if out else (arc.place, arc.transition)))
+    index = {node: i for i, node in enumerate(flow)}
+    positions = {}
+    top = 0.0
+    for component in sorted(nx.weakly_connected_components(flow),
+                            key=lambda nodes: min(map(index.__getitem__, nodes))):
+        layer, offset, height = _layer_component(net, flow.subgraph(component))
+        depth = max(layer.values()) + 1
+        per_row, band = _fold(depth, height)
+        for node in component:
+            row, column = divmod(layer[node], per_row)
+            if row % 2:  # rows snake back and forth, so the arc to the next row is short
+                column = per_row - 1 - column
+            positions[node] = (column * _X_GAP,
+                               top - height / 2 - offset[node] * _Y_GAP - row * band)
+        top -= height + _Y_GAP + band * ((depth - 1) // per_row)
+    return {node: (float(x), float(y) + 0.0) for node, (x, y) in sorted(positions.items())}
+
+
+def _fold(depth: int, height: float) -> tuple[int, float]:
+    """How many layers to put in a row, and the distance between rows, so that a long net
+    wraps into rows and its drawing stays about 16:10 instead of one long strip."""
+    band = height + 1.5 * _Y_GAP
+    if (depth - 1) * _X_GAP <= 17:  # up to 11 layers: one row, at most 16 inches wide
+        return depth, band
+
+    def misfit(per_row: int) -> float:
+        rows = -(-depth // per_row)
+        return abs(math.log(((per_row - 1) * _X_GAP + 2) / (rows * band) / 1.6))
+
+    return min(range(depth, 3, -1), key=misfit), band
+
+
+def _layer_component(net: Net, flow: Any) -> tuple[dict[str, int], dict[str, float], float]:
+    """Layer (column) and offset in its layer of every node of one connected part of the flow
+    graph, and the part's height."""
+    import networkx as nx
+
+    # 1. break cycles: depth-first search from sources, then marked places, then the rest
+    marked = [n for n in flow if n in net.places and net.places[n].initial]
+    state: dict[str, int] = {}  # 1 = on the search path, 2 = done
+    order: list[str] = []  # discovery order: the first order within layers
+    back: list[tuple[str, str]] = []
+    for start in [n for n in flow if not flow.in_degree(n)] + marked + list(flow):
+        if start in state:
+            continue
+        state[start] = 1
+        order.append(start)
+        stack = [(start, iter(flow.succ[start]))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in state:
+                    state[child] = 1
+                    order.append(child)
+                    stack.append((child, iter(flow.succ[child])))
+                    break
+                if state[child] == 1:
+                    back.append((node, child))
+            else:
+                state[node] = 2
+                stack.pop()
+    dag = nx.restricted_view(flow, [], back)
+    # 2. longest-path layers; then each source moves up to just before the first node it
+    #    feeds that has other inputs too, and the nodes only it feeds follow it
+    rank = {node: i for i, node in enumerate(order)}
+    topological = list(nx.lexicographical_topological_sort(dag, key=rank.__getitem__))
+    layer: dict[str, int] = {}
+    for node in topological:
+        layer[node] = max((layer[p] + 1 for p in dag.pred[node]), default=0)
+    for node in topological:
+        if not dag.pred[node] and dag.succ[node]:
+            shared = [c for c in dag.succ[node] if len(dag.pred[c]) > 1] or dag.succ[node]
+            layer[node] = min(layer[c] for c in shared) - 1
+    for node in topological:
+        if dag.pred[node]:
+            layer[node] = max(layer[p] + 1 for p in dag.pred[node])
+    lowest = min(layer.values())
+    layer = {node: number - lowest for node, number in layer.items()}
+    layers: list[list[str]] = [[] for _ in range(max(layer.values()) + 1)]
+    for node in order:
+        layers[layer[node]].append(node)
+    # 3. order within layers: barycentre sweeps down and up
+    offset: dict[str, float] = {}
+
+    def place(members: list[str]) -> None:
+        for i, member in enumerate(members):
+            offset[member] = i - (len(members) - 1) / 2
+
+    def barycentre(member: str, number: int) -> tuple[float, float]:
+        near = [offset[n] for n in nx.all_neighbors(flow, member) if abs(layer[n] - number) == 1]
+        return (sum(near) / len(near) if near else offset[member], offset[member])
+
+    for members in layers:
+        place(members)
+    for _ in range(4):
+        for number in [*range(1, len(layers)), *range(len(layers) - 2, -1, -1)]:
+            layers[number].sort(key=lambda member: barycentre(member, number))  # noqa: B023
+            place(layers[number])
+    return layer, offset, (max(map(len, layers)) - 1) * _Y_GAP
+
+
+def _spring(net: Net, seed: int) -> dict[str, tuple[float, float]]:
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(sorted([*net.places, *net.transitions]))
+    graph.add_edges_from(sorted((arc.place, arc.transition) for arc in net.arcs))
+    if not graph:
+        return {}
+    scale = max(1.0, 0.6 * math.sqrt(len(graph))) * _X_GAP
+    placed = nx.spring_layout(graph, seed=seed, scale=scale)
+    return {node: (round(float(x), 6), round(float(y), 6)) for node, (x, y) in sorted(placed.items())}
+
+
+def resolve_positions(net: Net, spec: Any) -> dict[str, tuple[float, float]]:
+    """Positions from ``spec``: ``None`` (the default layout), a layout name, or a dict."""
+    if spec is None:
+        return layout(net)
+    if isinstance(spec, str):
+        return layout(net, spec)
+    if isinstance(spec, Mapping):
+        missing = [n for n in [*net.places, *net.transitions] if n not in spec]
+        if missing:
+            raise NetError(
+                f"net {net.name!r}: the layout has no position for {missing[0]!r}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
+        return {name: (float(spec[name][0]), float(spec[name][1])) for name in
+                [*net.places, *net.transitions]}
+    raise NetError(
+        f"net {net.name!r}: layout must be {' or '.join(map(repr, _LAYOUTS))} or a dict of "
+        f"positions, not {type(spec).__name__}"
+    )
