@@ -139,15 +139,24 @@ class SimulatedClock(Clock):
 
     async def sleep(self, seconds: float) -> None:
         future = asyncio.get_running_loop().create_future()
-        timer = self.call_later(seconds, lambda: future.done() or future.set_result(None))
+
+        def due() -> None:
+            # awake from now on, although its task runs only later: time must not move on
+            # past it before it had its turn
+            self.sleeping -= 1
+            if not future.done():
+                future.set_result(None)
+
+        timer = self.call_later(seconds, due)
         self.sleeping += 1
         for listener in self.listeners:
             listener()
         try:
             await future
         finally:
-            timer.cancel()  # a no-op once it fired; drops it when the sleep was cancelled
-            self.sleeping -= 1
+            if not timer.cancelled:  # cancelled while asleep: the timer never fired
+                timer.cancel()
+                self.sleeping -= 1
 
     def next_time(self) -> float | None:
         """When the next live timer is due, or ``None``."""

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import types
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .clock import _CLOCK, Clock
@@ -42,7 +42,7 @@ __all__ = ["Engine"]
 
 _LOGGER = logging.getLogger("dipen.engine")
 _FROZEN = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
-_new_token = tuple.__new__
+_new_token = _new_tuple = tuple.__new__  # skips the Python-level __new__ of named tuples
 #: Firings started in a row before the engine lets other tasks of the event loop run.
 YIELD_EVERY = 500
 
@@ -67,7 +67,7 @@ class _Transition:
     """The engine's runtime record of one transition."""
 
     __slots__ = (
-        "block_reason", "blocked", "context", "dirty", "executor", "expect", "failures", "gives",
+        "block_reason", "blocked", "bounded", "context", "dirty", "executor", "expect", "failures", "gives",
         "inputs", "last_error", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
         "running", "timer", "transition", "trusted", "wait_for",
     )
@@ -84,6 +84,7 @@ class _Transition:
         self.gives = frozenset(a.place for a in transition.arcs if a.kind.gives)
         self.reads = tuple(a.place for a in transition.arcs if a.kind.reads)
         self.reserve: tuple[tuple[str, int], ...] = ()
+        self.bounded = False  # some output place has a capacity
         self.policy: ErrorPolicy = transition.on_error
         self.context: StartContext | None = None
         self.expect: tuple[tuple[str, int], ...] = ()
@@ -164,6 +165,7 @@ class Engine:
                 (a.place, a.weight) for a in transition.arcs
                 if a.kind.gives and state.places[a.place].capacity is not None
             )
+            record.bounded = bool(record.reserve)
         dependents: dict[str, list[_Transition]] = {}
         for record in self._transitions.values():
             if not record.mine:
@@ -274,6 +276,14 @@ class Engine:
             _LOGGER.warning("guard of transition %r raised %r", record.name, exc,
                             extra={"transition": record.name})
             return Disabled(f"the guard raised {type(exc).__name__}: {exc}")
+        if not record.trusted and isinstance(outcome, Enabled) and not _well_formed(outcome):
+            error = ExecutorError(
+                f"transition {record.name!r}: check_start returned {outcome!r}; Enabled takes "
+                "{place: [tokens]}"
+            )
+            record.last_error = error
+            self.emit(GuardFailed(self.clock.now(), record.name, error))
+            return Disabled(str(error))
         if type(outcome) is not Enabled:
             if outcome is None or outcome is False:
                 return Disabled("check_start said it is not enabled")
@@ -360,8 +370,9 @@ class Engine:
         # reading the live state with a synchronous commit, nothing can change in between
         expect = () if self._shared and commit_now is not None else tuple(
             (place, places[place].rev) for place in record.inputs)
-        commit = Commit("start", firing.id, record.name, record.region, take, (), (), (), expect,
-                        self.leaders.get(record.region), firing.started, self.node)
+        commit = _new_tuple(Commit, ("start", firing.id, record.name, record.region, take, (), (),
+                                     (), expect, self.leaders.get(record.region), firing.started,
+                                     self.node, None))
         try:
             change = commit_now(commit) if commit_now is not None else await self._write(commit)
         except ConflictError:
@@ -371,12 +382,16 @@ class Engine:
             self._lost(record.region)
             return False
         firing.committed = True
-        self.emit(FiringStarted(firing.started, change.revision, firing))
-        if _LOGGER.isEnabledFor(logging.DEBUG):
-            _LOGGER.debug("start %s %s taking %s", record.name, firing.id, [t for _, t in take],
-                          extra={"transition": record.name, "firing": firing.id,
-                                 "tokens": [t for _, t in take]})
+        self._started(firing, change.revision, take)
         return True
+
+    def _started(self, firing: Firing, revision: int, take: tuple[tuple[str, str], ...]) -> None:
+        self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            tokens = [token_id for _, token_id in take]
+            _LOGGER.debug("start %s %s taking %s", firing.transition, firing.id, tokens,
+                          extra={"transition": firing.transition, "firing": firing.id,
+                                 "tokens": tokens})
 
     def _taking(
         self, record: _Transition, enabled: Enabled
@@ -445,9 +460,9 @@ class Engine:
                        for token in tokens)
         now = self.clock.now()
         # a firing that never waited is written as one change: start and finish together
-        commit = Commit("finish" if firing.committed else "fire", firing.id, record.name,
-                        record.region, (), remove, add, (), (), self.leaders.get(record.region),
-                        now, self.node)
+        commit = _new_tuple(Commit, ("finish" if firing.committed else "fire", firing.id,
+                                     record.name, record.region, (), remove, add, (), (),
+                                     self.leaders.get(record.region), now, self.node, None))
         commit_now = self._commit_now
         try:
             change = commit_now(commit) if commit_now is not None else await self._write(commit)
@@ -457,7 +472,7 @@ class Engine:
         self._settled(record, firing, now)
         if not firing.committed:
             firing.committed = True
-            self.emit(FiringStarted(firing.started, change.revision, firing))
+            self._started(firing, change.revision, remove)
         placed: dict[str, tuple[Token, ...]] = {}
         for place, token in add:
             placed[place] = (*placed.get(place, ()), token)
@@ -465,7 +480,7 @@ class Engine:
         firing.state = "finished"
         record.failures = 0
         self.stats.fired(record.name, now - firing.started)
-        self.emit(FiringFinished(now, change.revision, firing))
+        self.emit(_new_tuple(FiringFinished, (now, change.revision, firing)))
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("finish %s %s placing %s", record.name, firing.id,
                           [t.id for _, t in add],
@@ -484,35 +499,46 @@ class Engine:
     def _placing(
         self, record: _Transition, firing: Firing, pairs: list[tuple[str, Any]]
     ) -> tuple[tuple[str, Token], ...]:
+        """The ``(place, token)`` pairs to add for what ``run`` returned, checked: output arcs,
+        tokens moved at most once and only if taken, JSON data, capacity."""
         gives = record.gives
-        taken_ids = {token.id for tokens in firing.taken.values() for token in tokens}
-        used: set[str] = set()
+        taken_ids: set[str] | None = None
         add = []
-        counts: dict[str, int] = {}
-        prepare = self.store.codec.prepare
         for place, item in pairs:
             if place not in gives:
                 raise ExecutorError(
                     f"transition {record.name!r}: run placed a token on {place!r}, which it has "
                     f"no OUT arc to (outputs: {', '.join(sorted(gives)) or 'none'})"
                 )
-            if isinstance(item, Token):
+            if type(item) is Token or isinstance(item, Token):
+                if taken_ids is None:
+                    taken_ids = {t.id for tokens in firing.taken.values() for t in tokens}
                 token_id, data = item.id, item.data
-                if token_id not in taken_ids or token_id in used:
+                if token_id not in taken_ids:
                     raise ExecutorError(
                         f"transition {record.name!r}: run placed token {token_id!r} on {place!r}, "
-                        + ("but placed it twice; return data for new tokens" if token_id in used
+                        + ("but placed it twice; return data for new tokens"
+                           if any(t.id == token_id for _, t in add)
                            else "which this firing did not take; return data for new tokens")
                     )
-                used.add(token_id)
+                taken_ids.discard(token_id)
                 if type(data) not in _FROZEN:
-                    data = prepare(data, f"transition {record.name!r}, place {place!r}")
+                    data = self.store.codec.prepare(data, f"transition {record.name!r}, place {place!r}")
                 token = _new_token(Token, (token_id, data, None))
             else:
                 if type(item) not in _FROZEN:
-                    item = prepare(item, f"transition {record.name!r}, place {place!r}")
+                    item = self.store.codec.prepare(item, f"transition {record.name!r}, place {place!r}")
                 token = _new_token(Token, (self.store.new_token_id(), item, None))
             add.append((place, token))
+        if record.bounded:
+            self._check_room(record, firing, add)
+        return tuple(add)
+
+    def _check_room(
+        self, record: _Transition, firing: Firing, add: list[tuple[str, Token]]
+    ) -> None:
+        counts: dict[str, int] = {}
+        for place, _ in add:
             counts[place] = counts.get(place, 0) + 1
         places = self.state.places  # type: ignore[union-attr]
         for place, count in counts.items():
@@ -527,7 +553,6 @@ class Engine:
                     f"transition {record.name!r}: run placed {count} tokens on {place!r}, which "
                     f"has room for {max(room, 0)} (capacity {state.capacity})"
                 )
-        return tuple(add)
 
     # -- failures, returns, cancellation -----------------------------------------------------------
 
@@ -560,6 +585,8 @@ class Engine:
         return True
 
     async def _fail(self, record: _Transition, firing: Firing, error: BaseException) -> None:
+        if not firing.committed:  # failed before it ever waited: its start was never written
+            self._started(firing, self.state.revision, ())  # type: ignore[union-attr]
         policy = record.policy
         record.failures += 1
         record.last_error = error
@@ -877,3 +904,15 @@ class Engine:
 
 def _ignore(event: Any) -> None:
     pass
+
+
+def _well_formed(enabled: Enabled) -> bool:
+    """``Enabled.take`` is a mapping of place names to lists of tokens or token ids."""
+    take = enabled.take
+    if not isinstance(take, Mapping):
+        return False
+    return all(
+        isinstance(place, str) and isinstance(tokens, (list, tuple))
+        and all(isinstance(token, (Token, str)) for token in tokens)
+        for place, tokens in take.items()
+    )

@@ -80,7 +80,13 @@ class Enabled:
         self.take = take
 
     def __repr__(self) -> str:
-        shown = {p: [t.id if isinstance(t, Token) else t for t in ts] for p, ts in self.take.items()}
+        take = self.take
+        if not isinstance(take, Mapping):
+            return f"Enabled(take={take!r})"
+        shown = {
+            p: [t.id if isinstance(t, Token) else t for t in ts] if isinstance(ts, (list, tuple)) else ts
+            for p, ts in take.items()
+        }
         return f"Enabled(take={shown!r})"
 
 
@@ -381,6 +387,7 @@ class FunctionExecutor(Executor):
         outs = [a.place for a in ctx.arcs if a.kind.gives]
         self._only_out = outs[0] if len(outs) == 1 else None
         self._outs = frozenset(outs)
+        self._places = frozenset(ctx.capacities)
 
     def check_start(self, ctx: StartContext) -> Enabled | Disabled:
         places = ctx._places
@@ -442,10 +449,10 @@ class FunctionExecutor(Executor):
         outs = self._outs
         if isinstance(result, Token):
             return [(self._single_output(result), result)]
-        if (
+        if (  # {place: [tokens or data]}: every key a place of the net, every value a list
             isinstance(result, Mapping)
             and result
-            and all(key in outs for key in result)
+            and all(key in self._places for key in result)
             and all(isinstance(v, (list, tuple)) for v in result.values())
         ):
             return placements_from_mapping(result, self.context.transition, outs)
@@ -518,7 +525,8 @@ def create_executor(net: Net, transition: Transition) -> Executor:
 
 
 class _GuardedPT(PTExecutor):
-    """P/T behaviour with a guard on the tokens it would take (``{place: [tokens]}``)."""
+    """P/T behaviour with a guard: the guard gets what a ``run`` would get (the token, with one
+    ``take`` place of weight 1 and nothing read; otherwise ``{place: [tokens]}``)."""
 
     def __init__(self, ctx: CreateContext, guard: Callable[..., Any]) -> None:
         super().__init__(ctx)
