@@ -122,8 +122,11 @@ class SimulatedClock(Clock):
 
     simulated = True
 
-    def __init__(self, start: float = 0.0) -> None:
+    def __init__(self, start: float = 0.0, speed: float | None = None) -> None:
         self._now = float(start)
+        #: simulated seconds per wall second when jumping to the next timer, so that people can
+        #: watch a model run (``None``: jump at once)
+        self.speed = speed
         self._timers: list[tuple[float, int, _Timer]] = []
         self._order = itertools.count()
         self.sleeping = 0
@@ -204,6 +207,7 @@ class Coordinator:
         self.members: list[Member] = []
         self.clock: Clock | None = None
         self.quiescent = False
+        self._paced: asyncio.TimerHandle | None = None
 
     def clock_for(self, spec: str | Clock) -> Clock:
         """The clock a runner on this store uses: runners sharing a store share one clock."""
@@ -234,6 +238,9 @@ class Coordinator:
     def leave(self, member: Member) -> None:
         if member in self.members:
             self.members.remove(member)
+            if not self.members and self._paced is not None:
+                self._paced.cancel()
+                self._paced = None
             self.settle()
 
     def settle(self) -> None:
@@ -244,15 +251,32 @@ class Coordinator:
         running = sum(member.running for member in members)
         clock = self.clock
         if isinstance(clock, SimulatedClock):
-            if running == clock.sleeping and clock.advance():
-                # timers may have woken nobody (their sleepers were cancelled): look again
-                # once the woken tasks had their turn
-                asyncio.get_running_loop().call_soon(self.settle)
+            due = clock.next_time() if running == clock.sleeping else None
+            if due is not None:
+                if clock.speed:  # paced: jump when the wall clock says so
+                    if self._paced is None:
+                        delay = max(0.0, (due - clock.now()) / clock.speed)
+                        self._paced = asyncio.get_running_loop().call_later(delay, self._jump)
+                    return
+                self._jump()
                 return
             if running == 0 and clock.next_time() is None:
                 self._finish()
         elif running == 0 and not any(member.timers for member in members):
             self._finish()
+
+    def _jump(self) -> None:
+        """Advance the simulated clock to its next timer, if everybody still waits for it."""
+        self._paced = None
+        members = self.members
+        clock = self.clock
+        if not isinstance(clock, SimulatedClock) or not members:
+            return
+        if all(m.idle for m in members) and sum(m.running for m in members) == clock.sleeping:
+            clock.advance()
+        # timers may have woken nobody (their sleepers were cancelled): look again once the
+        # woken tasks had their turn
+        asyncio.get_running_loop().call_soon(self.settle)
 
     def _finish(self) -> None:
         self.quiescent = True

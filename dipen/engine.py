@@ -123,6 +123,7 @@ class Engine:
         self._wakeup: asyncio.Event | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._stop_requested = False
+        self._pause_requested = False
         self._stop_error: BaseException | None = None
         self._sleepy = False
         self._shared = False  # reading the store's own live state (memory store)
@@ -309,9 +310,12 @@ class Engine:
 
     # -- firing -----------------------------------------------------------------------------------
 
-    async def start(self, record: _Transition, enabled: Enabled) -> Firing | None:
+    async def start(
+        self, record: _Transition, enabled: Enabled, data: Any = None
+    ) -> Firing | None:
         """Start a firing and run it as far as it goes without waiting; ``None`` if the store
-        refused the start (a conflict: the transition is checked again)."""
+        refused the start (a conflict: the transition is checked again). ``data`` is the
+        firing's ``input`` (a manual step's data)."""
         places = self.state.places  # type: ignore[union-attr]
         try:
             take, taken = self._taking(record, enabled)
@@ -327,6 +331,8 @@ class Engine:
         }, now)
         if record.reads:
             firing.reads = {p: tuple(places[p].free.values()) for p in record.reads}
+        if data is not None:
+            firing.input = self.store.codec.prepare(data, f"data for transition {record.name!r}")
         if not self._deferred and not await self._commit_start(record, firing, take):
             return None
         for place, weight in record.reserve:
@@ -734,6 +740,12 @@ class Engine:
 
     # -- the loop ---------------------------------------------------------------------------------
 
+    def pause(self) -> None:
+        """Ask a running loop to return; running firings stay as they are and go on with the
+        next ``run``/``step`` (with a simulated clock, time stands still meanwhile)."""
+        self._pause_requested = True
+        self.wake()
+
     def stop(self) -> None:
         """Ask a running loop to stop; running firings are cancelled and their tokens returned."""
         self._stop_requested = True
@@ -753,6 +765,7 @@ class Engine:
         clock_marker = _CLOCK.set(self.clock)
         self._wakeup = wakeup = asyncio.Event()
         self._stop_requested = False
+        self._pause_requested = False
         self._stop_error = None
         reason = "quiescent"
         started = 0
@@ -773,6 +786,9 @@ class Engine:
                 if self._stop_requested:
                     reason = "stopped"
                     break
+                if self._pause_requested:
+                    reason = "paused"
+                    break
                 if done is not None and done():
                     reason = "done"
                     break
@@ -787,7 +803,8 @@ class Engine:
                     reason = "max_firings"
                     break
                 budget = YIELD_EVERY
-                while queue and starting and not limit_hit and not self._stop_requested:
+                while queue and starting and not limit_hit and not (
+                        self._stop_requested or self._pause_requested):
                     record = queue.popleft()
                     record.dirty = False
                     if record.region not in self.leaders:

@@ -31,7 +31,7 @@ class Firing:
     """
 
     __slots__ = (
-        "committed", "error", "finished", "id", "placed", "reads", "region", "started", "state", "taken",
+        "committed", "error", "finished", "input", "id", "placed", "reads", "region", "started", "state", "taken",
         "transition",
     )
 
@@ -50,6 +50,7 @@ class Firing:
         self.error: BaseException | None = None
         self.state = "running"
         self.committed = False  # its start is in the store
+        self.input: Any = None  # data given by hand to a manual step (``runner.step(name, data)``)
 
     @property
     def duration(self) -> float | None:

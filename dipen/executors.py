@@ -327,7 +327,7 @@ class PTExecutor(Executor):
     """Classic P/T behaviour: take ``weight`` tokens (oldest first) from every ``IN`` place when
     each ``COND`` place holds at least ``weight`` tokens; place ``weight`` tokens on every ``OUT``
     place — moving the taken tokens (with their data) when their number matches, otherwise new
-    tokens without data."""
+    tokens without data (or with the data given to ``runner.step(name, data)``)."""
 
     def __init__(self, ctx: CreateContext) -> None:
         super().__init__(ctx)
@@ -355,7 +355,8 @@ class PTExecutor(Executor):
         if len(taken) == self._out_count:
             items = iter(taken)
             return [(place, next(items)) for place, weight in self._outs for _ in range(weight)]
-        return [(place, None) for place, weight in self._outs for _ in range(weight)]
+        data = firing.input  # data given to a manual step, else None
+        return [(place, data) for place, weight in self._outs for _ in range(weight)]
 
     def outputs(self, result: Any) -> list[tuple[str, Any]]:
         return result  # type: ignore[no-any-return]

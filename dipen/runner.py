@@ -21,6 +21,7 @@ from .events import Firing
 from .executors import Enabled
 from .history import History
 from .notebook import run_blocking
+from .state import State
 from .stats import Stats
 from .stores.memory import MemoryStore
 from .tokens import Marking
@@ -110,6 +111,7 @@ class Runner:
             net, self.store, regions, self.clock, self.node, self.history.append, self.stats
         )
         self._busy = False
+        self._task: asyncio.Task[RunSummary] | None = None  # keeps a start()ed run alive
 
     def __repr__(self) -> str:
         regions = ", ".join(sorted(self.regions))
@@ -320,12 +322,15 @@ class Runner:
         return RunSummary(reason, self.stats.total - before, self.clock.now(),
                           time.perf_counter() - started)
 
-    async def step(self, transition: str | None = None) -> Firing | None:
+    async def step(self, transition: str | None = None, data: Any = None) -> Firing | None:
         """Fire one enabled transition to completion and return its firing record.
 
         With ``transition``, fire that one (the token game) or raise
         :class:`dipen.NotEnabledError` saying why not; without, the first enabled transition
         in the net's order. Returns ``None`` when nothing is enabled.
+
+        ``data`` (JSON) is handed to the firing as ``firing.input``: a transition without code
+        gives it to the new tokens it creates; code reads ``dipen.current_firing().input``.
 
         Examples
         --------
@@ -365,7 +370,7 @@ class Runner:
             if not candidates:
                 return None
             record, outcome = candidates[0]
-            firing = await engine.start(record, outcome)
+            firing = await engine.start(record, outcome, data)
             if firing is None:
                 return None
             if firing.state == "running":
@@ -375,9 +380,76 @@ class Runner:
             _CLOCK.reset(clock_marker)
             self._busy = False
 
+    def start(
+        self,
+        until: float | Callable[[Marking], bool] | None = None,
+        max_firings: int | None = None,
+        timeout: float | None = None,
+    ) -> asyncio.Task[RunSummary]:
+        """Run in the background on the running event loop (a notebook's) and return the task;
+        the cell finishes at once and views keep updating. :meth:`pause` or :meth:`stop` it.
+
+        Raises
+        ------
+        RunnerError
+            Outside a running event loop (in a script use :meth:`run_sync`).
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RunnerError(
+                "runner.start() runs in the background of a running event loop (a notebook "
+                "cell, or async code); in a script use runner.run_sync()"
+            ) from None
+        if self._busy:
+            raise RunnerError(f"runner for net {self.net.name!r} is already running")
+        task = loop.create_task(self.run(until=until, max_firings=max_firings, timeout=timeout))
+        self._task = task
+        return task
+
+    @property
+    def running(self) -> bool:
+        """True while ``run``, ``step`` or a run begun with :meth:`start` is going on."""
+        return self._busy
+
+    def pause(self) -> None:
+        """Make a running ``run`` return (reason ``"paused"``); firings in progress stay and go on
+        with the next ``run``/``step``."""
+        self._engine.pause()
+
     def stop(self) -> None:
         """Stop a running ``run``: running firings are cancelled and their tokens go back."""
         self._engine.stop()
+
+    async def marking_at(self, revision: int) -> Marking:
+        """The marking as it was right after store revision ``revision`` (time travel).
+
+        Raises
+        ------
+        CompactedError
+            If the store no longer keeps that part of its history.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> _ = runner.run_sync()
+        >>> import asyncio
+        >>> asyncio.run(runner.marking_at(1)).counts()
+        {'a': 2, 'b': 0}
+        """
+        await self.open()
+        state = State((name, place.capacity) for name, place in self.net.places.items())
+        time_ = None
+        for change in await self.store.changes(0, revision):
+            state.apply(change)
+            time_ = change.time
+        return state.marking(time_)
+
+    async def revisions(self) -> list[tuple[int, float, str]]:
+        """``(revision, time, kind)`` of every change the store still keeps, oldest first."""
+        await self.open()
+        return [(c.revision, c.time, c.kind) for c in await self.store.changes(0)]
 
     async def close(self) -> None:
         """Give up this runner's leaderships (standbys take over) and stop following the store."""
@@ -398,6 +470,6 @@ class Runner:
         """:meth:`run`, blocking: works in a script and in a notebook cell."""
         return self._blocking(self.run(until=until, max_firings=max_firings, timeout=timeout))  # type: ignore[no-any-return]
 
-    def step_sync(self, transition: str | None = None) -> Firing | None:
+    def step_sync(self, transition: str | None = None, data: Any = None) -> Firing | None:
         """:meth:`step`, blocking."""
-        return self._blocking(self.step(transition))  # type: ignore[no-any-return]
+        return self._blocking(self.step(transition, data))  # type: ignore[no-any-return]

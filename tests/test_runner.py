@@ -852,3 +852,84 @@ def test_nothing_logged_above_debug_for_a_clean_run(caplog):
     with caplog.at_level(logging.DEBUG, logger="dipen"):
         dipen.Runner(line(2)).run_sync()
     assert [r for r in caplog.records if r.levelno > logging.DEBUG] == []
+
+
+# -- background runs, pausing, pacing, time travel, manual data ----------------------------------
+
+
+def _slow_ring(clock="simulated"):
+    net = dipen.Net("bg").place("a", tokens=3).place("b")
+
+    @net.transition(take="a", give="b")
+    async def work(token):
+        await dipen.sleep(10)
+        return token
+
+    return dipen.Runner(net, clock=clock)
+
+
+def test_start_runs_in_the_background_and_pause_keeps_firings():
+    runner = _slow_ring(clock="real")
+
+    async def scenario():
+        task = runner.start()
+        await asyncio.sleep(0.05)
+        assert runner.running and len(runner.firing) == 1
+        runner.pause()
+        summary = await task
+        return summary
+
+    summary = asyncio.run(scenario())
+    assert summary.reason == "paused"
+    assert not runner.running
+    assert runner.marking.counts(free_only=True) == {"a": 2, "b": 0}  # one token still held
+
+
+def test_start_outside_a_loop_says_what_to_do():
+    with pytest.raises(dipen.RunnerError, match="run_sync"):
+        _slow_ring().start()
+
+
+def test_paced_simulated_clock_takes_wall_time():
+    runner = _slow_ring()
+    runner.clock.speed = 300.0  # 30 simulated seconds take about 0.1 s
+    started = time.perf_counter()
+    summary = runner.run_sync()
+    elapsed = time.perf_counter() - started
+    assert summary.firings == 3 and runner.now == 30.0
+    assert elapsed >= 0.09
+
+
+def test_marking_at_travels_back_in_time():
+    net = dipen.Net("tt").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+    runner = dipen.Runner(net)
+    runner.run_sync()
+
+    async def look():
+        revisions = await runner.revisions()
+        return revisions, [await runner.marking_at(r) for r, _, _ in revisions]
+
+    revisions, markings = asyncio.run(look())
+    assert [kind for _, _, kind in revisions] == ["init", "fire", "fire"]
+    assert [m.counts() for m in markings] == [{"a": 2, "b": 0}, {"a": 1, "b": 1}, {"a": 0, "b": 2}]
+    assert markings[-1] == runner.marking
+
+
+def test_step_with_data_gives_it_to_new_tokens_and_to_code():
+    net = dipen.Net("manual").place("cars").place("log")
+    net.transition("arrive", give="cars")
+    seen = []
+
+    @net.transition(take="cars", give="log")
+    async def record(token):
+        seen.append(dipen.current_firing().input)
+        return token
+
+    runner = dipen.Runner(net)
+    runner.step_sync("arrive", data={"plate": "AB-123"})
+    assert runner.marking.data()["cars"] == [{"plate": "AB-123"}]
+    runner.step_sync("record", data=[1, 2])
+    assert seen == [[1, 2]]
+    with pytest.raises(dipen.TokenError, match="arrive"):
+        runner.step_sync("arrive", data={1, 2})
+    assert runner.marking.counts() == {"cars": 0, "log": 1}
