@@ -329,6 +329,7 @@ class Engine:
             place: tuple([_new_token(Token, (t.id, t.data, firing_id)) for t in tokens])
             for place, tokens in taken.items()
         }, now)
+        firing.pairs = take
         if record.reads:
             firing.reads = {p: tuple(places[p].free.values()) for p in record.reads}
         if data is not None:
@@ -462,8 +463,7 @@ class Engine:
         except (ExecutorError, TokenError) as exc:
             await self._fail(record, firing, exc)
             return
-        remove = tuple((place, token.id) for place, tokens in firing.taken.items()
-                       for token in tokens)
+        remove = firing.pairs
         now = self.clock.now()
         # a firing that never waited is written as one change: start and finish together
         commit = _new_tuple(Commit, ("finish" if firing.committed else "fire", firing.id,
@@ -573,8 +573,7 @@ class Engine:
                 self.stats.cancelled(record.name)
                 self.emit(FiringCancelled(now, revision, firing))
             return True
-        release = tuple((place, token.id) for place, tokens in firing.taken.items()
-                        for token in tokens)
+        release = firing.pairs
         try:
             change = await self._write(
                 Commit("return", firing.id, record.name, record.region, release=release,
@@ -638,7 +637,7 @@ class Engine:
         tokens = [token for tokens in firing.taken.values() for token in tokens]
         if state.capacity is not None and state.capacity - len(state) - state.reserved < len(tokens):
             return None
-        remove = tuple((p, t.id) for p, ts in firing.taken.items() for t in ts)
+        remove = firing.pairs
         add = tuple((place, _new_token(Token, (t.id, t.data, None))) for t in tokens)
         now = self.clock.now()
         try:

@@ -31,7 +31,7 @@ class Firing:
     """
 
     __slots__ = (
-        "committed", "error", "finished", "input", "id", "placed", "reads", "region", "started", "state", "taken",
+        "committed", "error", "finished", "input", "pairs", "id", "placed", "reads", "region", "started", "state", "taken",
         "transition",
     )
 
@@ -50,6 +50,7 @@ class Firing:
         self.error: BaseException | None = None
         self.state = "running"
         self.committed = False  # its start is in the store
+        self.pairs: tuple[tuple[str, str], ...] = ()  # (place, token id) of what it took
         self.input: Any = None  # data given by hand to a manual step (``runner.step(name, data)``)
 
     @property
