@@ -67,7 +67,7 @@ class _Transition:
     """The engine's runtime record of one transition."""
 
     __slots__ = (
-        "block_reason", "blocked", "bounded", "context", "dirty", "executor", "expect", "failures", "gives",
+        "block_reason", "blocked", "bounded", "concurrency", "context", "dirty", "executor", "expect", "failures", "gives",
         "inputs", "last_error", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
         "running", "timer", "transition", "trusted", "wait_for",
     )
@@ -85,6 +85,7 @@ class _Transition:
         self.reads = tuple(a.place for a in transition.arcs if a.kind.reads)
         self.reserve: tuple[tuple[str, int], ...] = ()
         self.bounded = False  # some output place has a capacity
+        self.concurrency = transition.concurrency
         self.policy: ErrorPolicy = transition.on_error
         self.context: StartContext | None = None
         self.expect: tuple[tuple[str, int], ...] = ()
@@ -261,10 +262,10 @@ class Engine:
         """Ask the executor (guards included) and the output capacities; never raises."""
         if record.blocked:
             return Disabled(f"blocked: {record.block_reason}")
-        if record.running >= record.transition.concurrency:
-            n = record.transition.concurrency
+        if record.running >= record.concurrency:
+            n = record.concurrency
             return Disabled(f"already firing ({record.running} of {n} allowed at once)")
-        if record.not_before > self.clock.now():
+        if record.not_before and record.not_before > self.clock.now():
             return Disabled(
                 f"waits until t={record.not_before:g} to retry after failure {record.failures} "
                 f"({record.last_error!r})"
