@@ -150,7 +150,8 @@ class SimulatedClock(Clock):
             if not future.done():
                 future.set_result(None)
 
-        timer = self.call_later(seconds, due)
+        timer = _Timer(self._now + max(0.0, seconds), due)
+        heapq.heappush(self._timers, (timer.when, next(self._order), timer))
         self.sleeping += 1
         for listener in self.listeners:
             listener()

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import types
 from collections import deque
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .clock import _CLOCK, Clock
@@ -403,14 +403,13 @@ class Engine:
 
     def _taking(
         self, record: _Transition, enabled: Enabled
-    ) -> tuple[tuple[tuple[str, str], ...], dict[str, tuple[Token, ...]]]:
+    ) -> tuple[tuple[tuple[str, str], ...], Mapping[str, Sequence[Token]]]:
         """The ``(place, token id)`` pairs to take and the tokens themselves, per place."""
         if record.trusted:  # built-in executors hand over free tokens of their own places
-            taken = enabled.take
-            return tuple([(p, t.id) for p, ts in taken.items() for t in ts]), taken
+            return tuple([(p, t.id) for p, ts in enabled.take.items() for t in ts]), enabled.take
         free_in = self.state.places  # type: ignore[union-attr]
         take: list[tuple[str, str]] = []
-        taken = {}
+        taken: dict[str, Sequence[Token]] = {}
         for place, tokens in enabled.take.items():
             self._check_take(record, place, tokens)
             free = free_in[place].free
@@ -510,7 +509,7 @@ class Engine:
         tokens moved at most once and only if taken, JSON data, capacity."""
         gives = record.gives
         taken_ids: set[str] | None = None
-        add = []
+        add: list[tuple[str, Token]] = []
         for place, item in pairs:
             if place not in gives:
                 raise ExecutorError(
@@ -610,9 +609,9 @@ class Engine:
                 return self._failed(record, firing, error, action)
             policy = policy.then
         if isinstance(policy, ToPlace):
-            action = await self._to_error_place(record, firing, policy.place)
-            if action is not None:
-                return self._failed(record, firing, error, action)
+            moved = await self._to_error_place(record, firing, policy.place)
+            if moved is not None:
+                return self._failed(record, firing, error, moved)
             policy = Block()
         await self._return(record, firing, "failed")
         if isinstance(policy, Stop):
@@ -817,7 +816,7 @@ class Engine:
                             limit_hit = max_starts is not None and started >= max_starts
                             if until_marking is not None or done is not None:
                                 break
-                    else:
+                    elif isinstance(outcome, Disabled):
                         record.wait_for = outcome.wait_for
                         if outcome.recheck_after is not None:
                             self._recheck_later(record, outcome.recheck_after)

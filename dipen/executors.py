@@ -304,7 +304,7 @@ def placements_from_mapping(result: Any, transition: str, gives: frozenset[str])
             f"transition {transition!r}: run returned {type(result).__name__}; return "
             "{place: [tokens or data]} or None"
         )
-    pairs = []
+    pairs: list[tuple[str, Any]] = []
     for place, items in result.items():
         if place not in gives:
             raise ExecutorError(
@@ -399,8 +399,7 @@ class FunctionExecutor(Executor):
                 return self._empty
             guard = self._guard
             if guard is None:
-                for token in free.values():
-                    return Enabled({single: (token,)})
+                return Enabled({single: (next(iter(free.values())),)})
             for token in free.values():
                 if guard(token):
                     return Enabled({single: (token,)})

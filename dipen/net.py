@@ -514,7 +514,7 @@ class Net:
                     f"{where}: executor={executor!r} must be a class with check_start and "
                     "run (subclass dipen.Executor)"
                 )
-            if not inspect.iscoroutinefunction(executor.run):
+            if not inspect.iscoroutinefunction(getattr(executor, "run", None)):
                 raise NetError(f"{where}: {executor.__qualname__}.run must be 'async def'")
         policy = error_policy(on_error, where)
         weights = {
@@ -599,7 +599,7 @@ class Net:
                 raise NetError(f"{where}: two arcs are named {arc_name!r}")
 
     def _check_policy(self, transition: Transition, where: str) -> None:
-        policy = transition.on_error
+        policy: ErrorPolicy | None = transition.on_error
         while policy is not None:
             if isinstance(policy, ToPlace) and policy.place not in self._places:
                 raise NetError(

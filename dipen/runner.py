@@ -307,7 +307,7 @@ class Runner:
         predicate = None
         if callable(until):
             engine = self._engine
-            predicate = lambda: until(engine.state.marking())  # noqa: E731
+            predicate = lambda: until(engine.state.marking())  # type: ignore[union-attr]  # noqa: E731
         try:
             async with asyncio.timeout(timeout):
                 await self._engine.open()

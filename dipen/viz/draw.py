@@ -269,8 +269,8 @@ def _draw_place(ax: Axes, name: str, at: tuple[float, float], count: tuple[int, 
     ax.add_patch(circle)
     tokens, taken = count
     if 1 <= tokens <= 4:
-        spots = {1: [(0, 0)], 2: [(-1, 0), (1, 0)], 3: [(-1, -0.8), (1, -0.8), (0, 0.9)],
-                 4: [(-1, -1), (1, -1), (-1, 1), (1, 1)]}[tokens]
+        spots: list[tuple[float, float]] = {1: [(0.0, 0.0)], 2: [(-1, 0), (1, 0)], 3: [(-1, -0.8), (1, -0.8), (0, 0.9)],
+                 4: [(-1, -1), (1, -1), (-1, 1), (1, 1)]}[tokens]  # type: ignore[assignment]
         for i, (dx, dy) in enumerate(spots):
             hollow = i >= tokens - taken
             ax.add_patch(Circle((x + dx * 0.09, y + dy * 0.09), 0.055, zorder=3,
@@ -348,7 +348,7 @@ def _hulls(net: Net, positions: dict[str, tuple[float, float]]
     owner: dict[str, set[str]] = {}
     for arc in net.arcs:
         owner.setdefault(arc.place, set()).add(net.transitions[arc.transition].region)
-    hulls = {}
+    hulls: dict[str, list[list[tuple[float, float]]]] = {}
     for region, transitions in net.regions.items():
         members = [*transitions, *(p for p in net.places if owner.get(p) == {region})]
         clusters: list[list[str]] = []
