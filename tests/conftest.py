@@ -30,14 +30,14 @@ class ReplicaMemoryStore(dipen.MemoryStore):
         await asyncio.sleep(0)  # a round trip
         return dipen.MemoryStore.commit_now(self, commit)
 
-    def subscribe(self, callback: Callable[[Change], None], after: int):  # type: ignore[override]
+    def subscribe(self, callback: Callable[[Change], None], after: int, on_error=None):  # type: ignore[override]
         def later(change: Change) -> None:
             try:
                 asyncio.get_running_loop().call_soon(callback, change)
             except RuntimeError:  # no loop (a synchronous reader): deliver at once
                 callback(change)
 
-        return super().subscribe(later, after)
+        return super().subscribe(later, after, on_error)
 
 
 STORE_KINDS = ["memory", "replica"]

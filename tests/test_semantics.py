@@ -161,3 +161,67 @@ def test_no_token_is_lost_or_duplicated(store_factory, weights):
     ids = [t.id for _, t in runner.marking.tokens()]
     assert len(ids) == len(set(ids)) == 6
     assert runner.marking.counts() == {"a": 0, "b": 0, "c": 6}
+
+
+def test_a_replica_reloads_after_missing_changes():
+    """A subscription that lost changes (compaction) makes the runner reload a snapshot and
+    carry on; the interruption is an event."""
+    from conftest import ReplicaMemoryStore
+
+    class GappyStore(ReplicaMemoryStore):
+        """Its first subscription (the watcher's) can be made to miss changes."""
+
+        dropping = False
+
+        def __init__(self):
+            super().__init__()
+            self.troubles = []
+
+        def subscribe(self, callback, after, on_error=None):  # type: ignore[override]
+            first = not self.troubles
+            self.troubles.append(on_error)
+
+            def maybe(change):
+                if not (first and self.dropping):
+                    callback(change)
+
+            return super().subscribe(maybe, after, on_error)
+
+    store = GappyStore()
+    net = (dipen.Net("gap").place("a", tokens=3).place("b").place("c")
+           .transition("left", take="a", give="b", region="l")
+           .transition("right", take="b", give="c", region="r"))
+    watcher = dipen.Runner(net, store=store, region="r")
+    worker = dipen.Runner(net, store=store, region="l")
+    watcher.block("right")
+    assert watcher.marking.counts() == {"a": 3, "b": 0, "c": 0}
+    store.dropping = True  # the watcher's subscription silently misses what comes now
+    worker.run_sync()
+    assert watcher.marking.counts() == {"a": 3, "b": 0, "c": 0}  # stale
+    store.dropping = False
+    store.troubles[0](dipen.CompactedError("revision 2 was compacted"))
+    watcher.unblock("right")
+    summary = watcher.run_sync()
+    assert summary.firings == 3
+    assert watcher.marking.counts() == {"a": 0, "b": 0, "c": 3}
+    interrupted = watcher.history.of(events.StoreInterrupted)
+    assert [e.action for e in interrupted] == ["reloaded"]
+
+
+def test_a_replica_that_never_sees_its_write_reloads(monkeypatch):
+    """If its own change never arrives through the subscription, a runner reads a snapshot
+    after a while instead of hanging."""
+    from conftest import ReplicaMemoryStore
+
+    import dipen.engine
+
+    class Deaf(ReplicaMemoryStore):
+        def subscribe(self, callback, after, on_error=None):  # type: ignore[override]
+            return super().subscribe(lambda change: None, after, on_error)
+
+    monkeypatch.setattr(dipen.engine, "CATCH_UP_TIMEOUT", 0.05)
+    net = dipen.Net("deaf").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+    runner = dipen.Runner(net, store=Deaf())
+    summary = runner.run_sync(timeout=5)
+    assert summary.firings == 2 and summary.reason == "quiescent"
+    assert runner.marking.counts() == {"a": 0, "b": 2}

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Coordinator
+from ..errors import StoreError
 from ..state import Change, Commit, State
 from ..tokens import JsonCodec, Marking
 
@@ -62,9 +63,18 @@ class Store(abc.ABC):
         """A private copy of the current state (its ``revision`` says which)."""
 
     @abc.abstractmethod
-    def subscribe(self, callback: Callable[[Change], None], after: int) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[Change], None], after: int,
+        on_error: Callable[[StoreError], None] | None = None,
+    ) -> Callable[[], None]:
         """Call ``callback`` with every change after revision ``after``, in order; returns a
-        function that unsubscribes."""
+        function that unsubscribes.
+
+        ``on_error`` hears of trouble on the way: a :class:`~dipen.StoreError` for a break that
+        the store bridged (changes still arrive, in order, without a gap), and a
+        :class:`~dipen.CompactedError` when the revisions needed are gone — then the
+        subscription has ended and the subscriber reloads a snapshot.
+        """
 
     @abc.abstractmethod
     async def campaign(self, region: str, node: str) -> Leadership:

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import CompactedError, FencingError, NetMismatchError, RunnerError
+from ..errors import CompactedError, FencingError, NetMismatchError, RunnerError, StoreError
 from ..state import Change, Commit, State
 from ..tokens import Token
 from .base import Leadership, Store, net_differences
@@ -113,7 +113,11 @@ class MemoryStore(Store):
 
     # -- changes ---------------------------------------------------------------------------------
 
-    def subscribe(self, callback: Callable[[Change], None], after: int) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[Change], None], after: int,
+        on_error: Callable[[StoreError], None] | None = None,
+    ) -> Callable[[], None]:
+        # in one process nothing breaks between store and subscriber: on_error is never called
         for change in self._since(after):
             callback(change)
         self._subscribers.append(callback)
