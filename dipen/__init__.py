@@ -56,6 +56,15 @@ from .tokens import JsonCodec, Marking, Token
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # the live view needs ipywidgets and anywidget: imported on first use only
+    if name == "LiveView":
+        from .viz.widgets import LiveView
+
+        return LiveView
+    raise AttributeError(f"module 'dipen' has no attribute {name!r}")
+
 __all__ = [
     "Arc",
     "ArcKind",
@@ -75,6 +84,7 @@ __all__ = [
     "FiringError",
     "History",
     "JsonCodec",
+    "LiveView",
     "Marking",
     "MemoryStore",
     "Net",

@@ -1,4 +1,4 @@
-"""The command line: ``dipen bench ...`` (more commands arrive with the etcd runner).
+"""The command line: ``dipen bench local|viz`` (more commands arrive with the etcd runner).
 
 ``python -m dipen`` is the same command.
 """
@@ -23,6 +23,13 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--repeat", type=int, default=5, help="runs per size (best is reported)")
     local.add_argument("--scale", type=float, default=1.0,
                        help="multiply the number of firings (e.g. 0.1 for a quick check)")
+    viz = bench_kinds.add_parser(
+        "viz", help="what a live view costs a runner firing about 1,000 transitions/s"
+    )
+    viz.add_argument("--places", type=int, default=25)
+    viz.add_argument("--transitions", type=int, default=25)
+    viz.add_argument("--rate", type=float, default=1000, help="firings per second to aim at")
+    viz.add_argument("--seconds", type=float, default=3)
     return parser
 
 
@@ -34,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sizes = ((1, max(2, int(10_000 * args.scale))), (64, max(128, int(64_000 * args.scale)) // 64 * 64))
         local(sizes, repeat=args.repeat)
+    elif args.command == "bench" and args.kind == "viz":
+        from .viz.bench import bench_viz
+
+        bench_viz(args.places, args.transitions, args.rate, args.seconds)
     return 0
 
 

@@ -21,14 +21,15 @@ Every artist carries a ``gid`` (``place:<name>``, ``transition:<name>``, ``label
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NetError
 from ..net import ArcKind, Net
 from ..tokens import Marking
-from .layout import _X_GAP, _Y_GAP, layout, resolve_positions
+from .layout import (
+    _BOX, _RADIUS, REGION_COLOURS, arc_path, layout, region_hulls, resolve_positions,
+)
 
 if TYPE_CHECKING:
     import networkx
@@ -45,10 +46,6 @@ STATES: dict[str, tuple[str, str]] = {
     "blocked": ("#c2a5cf", "#542788"),
     "failed": ("#f4a582", "#b2182b"),
 }
-_REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-_RADIUS = 0.3  # place circle
-_BOX = (0.3, 0.6)  # transition width, height
 _INCH = 0.85  # inches per data unit at the natural size
 
 
@@ -195,8 +192,8 @@ def draw(
     xs = [x for x, _ in positions.values()] or [0.0]
     ys = [y for _, y in positions.values()] or [0.0]
     bounds = [min(xs) - 0.9, max(xs) + 0.9, min(ys) - 0.85, max(ys) + 0.7]
-    hulls = _hulls(net, positions) if regions else {}
-    arcs = [(arc, *_arc_path(arc, positions)) for arc in net.arcs]
+    hulls = region_hulls(net, positions) if regions else {}
+    arcs = [(arc, *arc_path(arc, positions)) for arc in net.arcs]
     extra = [point for parts in hulls.values() for hull in parts for point in hull]
     extra += [(mx, my + 0.2 * sign) for *_, (mx, my) in arcs for sign in (-1, 1)]
     for x, y in extra:
@@ -230,7 +227,7 @@ def draw(
                 ha="center", va="center", color="#777777", fontsize=font, gid="empty",
                 parse_math=False)
     for number, (region, parts) in enumerate(hulls.items()):
-        _draw_region(ax, region, parts, _REGION_COLOURS[number % len(_REGION_COLOURS)], font)
+        _draw_region(ax, region, parts, REGION_COLOURS[number % len(REGION_COLOURS)], font)
     nodes = {name: _draw_place(ax, name, positions[name], counts[name], net.places[name].capacity,
                                font) for name in net.places}
     for name, transition in net.transitions.items():
@@ -304,22 +301,6 @@ def _draw_transition(ax: Axes, name: str, at: tuple[float, float], state: str,
     return box
 
 
-def _arc_path(arc: Any, positions: dict[str, tuple[float, float]]
-              ) -> tuple[str, str, float, tuple[float, float]]:
-    """Where an arc's arrow starts and ends, its curvature and the middle of its curve.
-
-    Arcs between neighbouring columns are straight; arcs that would pass over other nodes
-    curve, by at most about half a unit so that long arcs do not sweep across the drawing."""
-    place, transition = arc.place, arc.transition
-    source, target = (transition, place) if arc.kind is ArcKind.OUT else (place, transition)
-    (x1, y1), (x2, y2) = positions[source], positions[target]
-    straight = abs(x2 - x1) <= _X_GAP * 1.05 and (x1 != x2 or abs(y2 - y1) <= 2 * _Y_GAP)
-    length = math.hypot(x2 - x1, y2 - y1)
-    rad = 0.0 if straight or not length else round(min(0.25, 1.1 / length), 3)
-    middle = ((x1 + x2) / 2 + rad / 2 * (y2 - y1), (y1 + y2) / 2 - rad / 2 * (x2 - x1))
-    return source, target, rad, middle
-
-
 def _draw_arc(ax: Axes, arc: Any, ends: tuple[str, str],
               positions: dict[str, tuple[float, float]], nodes: dict[str, Any], rad: float,
               middle: tuple[float, float], font: float) -> None:
@@ -338,55 +319,6 @@ def _draw_arc(ax: Axes, arc: Any, ends: tuple[str, str],
         ax.text(*middle, str(arc.weight), ha="center", va="center", fontsize=font * 0.85,
                 zorder=4, gid=f"weight:{arc.place}:{arc.transition}",
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
-
-
-def _hulls(net: Net, positions: dict[str, tuple[float, float]]
-           ) -> dict[str, list[list[tuple[float, float]]]]:
-    """Convex hulls per region around its transitions and the places only they use: one hull
-    per cluster of members that are neighbours in the layout, so that a region spread over
-    the drawing does not swallow the nodes between its parts."""
-    owner: dict[str, set[str]] = {}
-    for arc in net.arcs:
-        owner.setdefault(arc.place, set()).add(net.transitions[arc.transition].region)
-    hulls: dict[str, list[list[tuple[float, float]]]] = {}
-    for region, transitions in net.regions.items():
-        members = [*transitions, *(p for p in net.places if owner.get(p) == {region})]
-        clusters: list[list[str]] = []
-        for node in members:  # single linkage: merge the clusters within reach of the node
-            (x, y) = positions[node]
-            near = [c for c in clusters if any(abs(positions[m][0] - x) <= _X_GAP * 1.05 and
-                                               abs(positions[m][1] - y) <= _Y_GAP * 1.05
-                                               for m in c)]
-            clusters = [c for c in clusters if c not in near] + [sum(near, []) + [node]]
-        hulls[region] = []
-        for cluster in clusters:
-            corners = []
-            for node in cluster:
-                x, y = positions[node]
-                half_x, half_y = (_RADIUS,) * 2 if node in net.places else (_BOX[0] / 2, _BOX[1] / 2)
-                left, right = x - half_x - 0.3, x + half_x + 0.3
-                bottom, top = y - half_y - 0.32, y + half_y + 0.15  # room for the name below
-                corners += [(left, bottom), (right, bottom), (left, top), (right, top)]
-            hulls[region].append(_convex_hull(corners))
-    return hulls
-
-
-def _convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    points = sorted(set(points))
-    if len(points) < 3:
-        return points
-
-    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    upper: list[tuple[float, float]] = []
-    for chain, sequence in ((lower, points), (upper, points[::-1])):
-        for point in sequence:
-            while len(chain) >= 2 and cross(chain[-2], chain[-1], point) <= 0:
-                chain.pop()
-            chain.append(point)
-    return lower[:-1] + upper[:-1]
 
 
 def _draw_region(ax: Axes, region: str, hulls: list[list[tuple[float, float]]], colour: str,

@@ -1,4 +1,5 @@
-"""Deterministic layouts for drawing a net: positions ``{name: (x, y)}`` in data units.
+"""Deterministic layouts and shared geometry for drawing a net: positions ``{name: (x, y)}``
+in data units, arc paths and region hulls (used by the static drawing and the live view).
 
 The same net always gets the same positions, in every process: nothing depends on hashing
 or on randomness left unseeded. networkx is imported inside the functions.
@@ -13,9 +14,14 @@ from typing import Any
 from ..errors import NetError
 from ..net import ArcKind, Net
 
-__all__ = ["layout", "resolve_positions"]
+__all__ = ["REGION_COLOURS", "arc_path", "convex_hull", "layout", "region_hulls", "resolve_positions"]
 
 _X_GAP, _Y_GAP = 1.6, 1.15  # distance between layers / between nodes of a layer (data units)
+_RADIUS = 0.3  # place circle
+_BOX = (0.3, 0.6)  # transition width, height
+#: Colours of regions, in order of the net's regions.
+REGION_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 _LAYOUTS = ("layered", "spring")
 
 
@@ -192,3 +198,71 @@ def resolve_positions(net: Net, spec: Any) -> dict[str, tuple[float, float]]:
         f"net {net.name!r}: layout must be {' or '.join(map(repr, _LAYOUTS))} or a dict of "
         f"positions, not {type(spec).__name__}"
     )
+
+
+# -- geometry shared by the static drawing and the live view ----------------------------------
+
+
+def arc_path(arc: Any, positions: dict[str, tuple[float, float]]
+              ) -> tuple[str, str, float, tuple[float, float]]:
+    """Where an arc's arrow starts and ends, its curvature and the middle of its curve.
+
+    Arcs between neighbouring columns are straight; arcs that would pass over other nodes
+    curve, by at most about half a unit so that long arcs do not sweep across the drawing."""
+    place, transition = arc.place, arc.transition
+    source, target = (transition, place) if arc.kind is ArcKind.OUT else (place, transition)
+    (x1, y1), (x2, y2) = positions[source], positions[target]
+    straight = abs(x2 - x1) <= _X_GAP * 1.05 and (x1 != x2 or abs(y2 - y1) <= 2 * _Y_GAP)
+    length = math.hypot(x2 - x1, y2 - y1)
+    rad = 0.0 if straight or not length else round(min(0.25, 1.1 / length), 3)
+    middle = ((x1 + x2) / 2 + rad / 2 * (y2 - y1), (y1 + y2) / 2 - rad / 2 * (x2 - x1))
+    return source, target, rad, middle
+
+
+def region_hulls(net: Net, positions: dict[str, tuple[float, float]]
+           ) -> dict[str, list[list[tuple[float, float]]]]:
+    """Convex hulls per region around its transitions and the places only they use: one hull
+    per cluster of members that are neighbours in the layout, so that a region spread over
+    the drawing does not swallow the nodes between its parts."""
+    owner: dict[str, set[str]] = {}
+    for arc in net.arcs:
+        owner.setdefault(arc.place, set()).add(net.transitions[arc.transition].region)
+    hulls: dict[str, list[list[tuple[float, float]]]] = {}
+    for region, transitions in net.regions.items():
+        members = [*transitions, *(p for p in net.places if owner.get(p) == {region})]
+        clusters: list[list[str]] = []
+        for node in members:  # single linkage: merge the clusters within reach of the node
+            (x, y) = positions[node]
+            near = [c for c in clusters if any(abs(positions[m][0] - x) <= _X_GAP * 1.05 and
+                                               abs(positions[m][1] - y) <= _Y_GAP * 1.05
+                                               for m in c)]
+            clusters = [c for c in clusters if c not in near] + [sum(near, []) + [node]]
+        hulls[region] = []
+        for cluster in clusters:
+            corners = []
+            for node in cluster:
+                x, y = positions[node]
+                half_x, half_y = (_RADIUS,) * 2 if node in net.places else (_BOX[0] / 2, _BOX[1] / 2)
+                left, right = x - half_x - 0.3, x + half_x + 0.3
+                bottom, top = y - half_y - 0.32, y + half_y + 0.15  # room for the name below
+                corners += [(left, bottom), (right, bottom), (left, top), (right, top)]
+            hulls[region].append(convex_hull(corners))
+    return hulls
+
+
+def convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    points = sorted(set(points))
+    if len(points) < 3:
+        return points
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for chain, sequence in ((lower, points), (upper, points[::-1])):
+        for point in sequence:
+            while len(chain) >= 2 and cross(chain[-2], chain[-1], point) <= 0:
+                chain.pop()
+            chain.append(point)
+    return lower[:-1] + upper[:-1]
