@@ -59,3 +59,12 @@ def test_cli_rejects_unknown_command():
     out = subprocess.run([sys.executable, "-m", "dipen", "fly"], capture_output=True, text=True)
     assert out.returncode == 2
     assert "invalid choice" in out.stderr
+
+
+def test_the_package_is_mypy_clean():
+    from mypy import api  # part of the test extra
+
+    report, errors, status = api.run(
+        ["--ignore-missing-imports", "--no-error-summary", "--cache-dir", "/tmp/dipen-mypy", "dipen"]
+    )
+    assert status == 0, report + errors
