@@ -123,7 +123,7 @@ class SimulatedClock(Clock):
     simulated = True
 
     def __init__(self, start: float = 0.0, speed: float | None = None) -> None:
-        self._now = float(start)
+        self._start = self._now = float(start)
         #: simulated seconds per wall second when jumping to the next timer, so that people can
         #: watch a model run (``None``: jump at once)
         self.speed = speed
@@ -182,6 +182,26 @@ class SimulatedClock(Clock):
                 timer.cancelled = True
                 timer.callback()
         return True
+
+    def rewind(self) -> None:
+        """Back to the start time; timers still pending move back with it.
+
+        Examples
+        --------
+        >>> clock = dipen.SimulatedClock(start=5)
+        >>> _ = clock.call_later(10, lambda: None)
+        >>> clock.advance(), clock.now()
+        (True, 15.0)
+        >>> clock.rewind(); clock.now()
+        5.0
+        """
+        shift = self._now - self._start
+        if shift:
+            self._timers = [(when - shift, order, timer) for when, order, timer in self._timers]
+            for _, _, timer in self._timers:
+                timer.when -= shift
+            heapq.heapify(self._timers)
+        self._now = self._start
 
     def __repr__(self) -> str:
         return f"SimulatedClock(now={self._now})"

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .clock import _CLOCK
+from .clock import _CLOCK, SimulatedClock
 from .engine import Engine
 from .errors import NotEnabledError, RunnerError
 from .events import Firing
@@ -261,7 +261,8 @@ class Runner:
         return to_svg(self.net, self.marking, states=self.states())
 
     def reset(self) -> None:
-        """Back to the initial marking (memory store only, with nothing running)."""
+        """Back to the initial marking (memory store only, with nothing running); the history
+        and statistics start afresh, and a simulated clock goes back to its start."""
         if not isinstance(self.store, MemoryStore):
             raise RunnerError("reset() works on a MemoryStore only")
         if self._busy:
@@ -269,6 +270,9 @@ class Runner:
         self._open_now()
         self.store.reset()
         self.history.clear()
+        self.stats.clear()
+        if isinstance(self.clock, SimulatedClock):
+            self.clock.rewind()
 
     # -- running -----------------------------------------------------------------------------------
 

@@ -32,6 +32,10 @@ class Stats:
         self.busy = 0.0
         self._since: float | None = None
 
+    def clear(self) -> None:
+        """Start counting afresh."""
+        self.__init__()  # type: ignore[misc]
+
     # engine side
     def fired(self, transition: str, duration: float) -> None:
         fired = self._fired

@@ -933,3 +933,14 @@ def test_step_with_data_gives_it_to_new_tokens_and_to_code():
     with pytest.raises(dipen.TokenError, match="arrive"):
         runner.step_sync("arrive", data={1, 2})
     assert runner.marking.counts() == {"cars": 0, "log": 1}
+
+
+def test_reset_starts_history_stats_and_simulated_time_afresh():
+    runner = _slow_ring()
+    runner.run_sync()
+    assert runner.now == 30.0 and runner.stats.total == 3 and len(runner.history)
+    runner.reset()
+    assert runner.marking.counts() == {"a": 3, "b": 0}
+    assert runner.now == 0.0 and runner.stats.total == 0 and len(runner.history) == 0
+    runner.run_sync()
+    assert runner.now == 30.0 and runner.stats.firings == {"work": 3}

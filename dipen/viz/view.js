@@ -62,10 +62,14 @@ function svg(tag, attrs = {}, parent = null, text = null) {
   return node;
 }
 
-function button(parent, label, onClick, title = "") {
-  const node = html("button", { type: "button", title }, parent, label);
+function button(parent, label, onClick, title = "", action = "") {
+  const node = html("button", { type: "button", title, "data-action": action || label.toLowerCase() }, parent, label);
   node.addEventListener("click", onClick);
   return node;
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function shorten(value) {
@@ -184,7 +188,7 @@ function render({ model, el }) {
     }
     for (const p of places) {
       const [x, y] = [X(p.at[0]), Y(p.at[1])];
-      const g = svg("g", { class: "dl-node dl-place" }, drawing);
+      const g = svg("g", { class: "dl-node dl-place", "data-place": p.name, "data-tokens": 0, "data-taken": 0 }, drawing);
       svg("circle", { class: "dl-shape", cx: x, cy: y, r: RADIUS * UNIT, fill: "#fff", stroke: "#222",
         "stroke-width": 1.4 }, g);
       const dots = svg("g", {}, g);
@@ -198,7 +202,7 @@ function render({ model, el }) {
     for (const t of transitions) {
       const [x, y] = [X(t.at[0]), Y(t.at[1])];
       const [w, h] = [BOX[0] * UNIT, BOX[1] * UNIT];
-      const g = svg("g", { class: "dl-node dl-transition" }, drawing);
+      const g = svg("g", { class: "dl-node dl-transition", "data-transition": t.name, "data-state": "idle" }, drawing);
       const rect = svg("rect", { class: "dl-shape", x: x - w / 2, y: y - h / 2, width: w, height: h }, g);
       const tip = svg("title", {}, rect);
       svg("text", { x, y: y + h / 2 + 13, "text-anchor": "middle" }, g, t.name);
@@ -225,6 +229,8 @@ function render({ model, el }) {
       const key = `${n}/${free}`;
       if (shownCounts[name] === key) continue;
       shownCounts[name] = key;
+      node.g.setAttribute("data-tokens", n);
+      node.g.setAttribute("data-taken", n - free);
       node.dots.textContent = "";
       const spots = DOTS[n];
       if (spots) {
@@ -251,6 +257,7 @@ function render({ model, el }) {
       node.rect.setAttribute("stroke", edge);
       node.rect.setAttribute("stroke-width", state === "idle" ? 1.4 : 2.2);
       node.tip.textContent = `${name}: ${state}`;
+      node.g.setAttribute("data-state", state);
       const running = firing[name] || 0;
       node.g.classList.toggle("dl-running", running > 0);
       node.badge.setAttribute("visibility", running ? "visible" : "hidden");
@@ -292,7 +299,7 @@ function render({ model, el }) {
   function updateStats() {
     const stats = model.get("stats") || {};
     const failures = Object.values(stats.failures || {}).reduce((a, b) => a + b, 0);
-    totals.textContent = `${stats.total || 0} firings · ${stats.rate || 0} firings/s` +
+    totals.textContent = `${plural(stats.total || 0, "firing")} · ${stats.rate || 0} firings/s` +
       (failures ? ` · ${failures} failed` : "");
     const rates = stats.rates || [];
     const top = Math.max(1, ...rates);
@@ -428,8 +435,12 @@ function render({ model, el }) {
       const failures = (stats.failures || {})[name] || 0;
       panel.info.textContent = `${state}` + (running ? ` (${running} running)` : "") +
         ` · region ${node.region}` + (leader ? ` led by ${leader}` : " (no runner here)") +
-        ` · ${(stats.firings || {})[name] || 0} firings` + (failures ? `, ${failures} failed` : "");
+        ` · ${plural((stats.firings || {})[name] || 0, "firing")}` + (failures ? `, ${failures} failed` : "");
       panel.error.textContent = (model.get("errors") || {})[name] || "";
+      if (panel.explainedState && panel.explainedState !== state) {  // the answer went stale
+        panel.explanation.textContent = "";
+        panel.explainedState = null;
+      }
       panel.blocked = state === "blocked" || state === "failed";
       panel.block.textContent = panel.blocked ? "Unblock" : "Block";
     }
@@ -437,12 +448,16 @@ function render({ model, el }) {
 
   function updateNotice() {
     const notice = model.get("notice") || {};
-    noticeLine.textContent = notice.text || "";
-    noticeLine.className = `dl-notice ${notice.ok === false ? "dl-bad" : "dl-good"}`;
-    if (panel && panel.kind === "transition" && notice.transition === selected.name &&
-        (notice.action === "explain" || notice.ok === false)) {
+    const explained = panel && panel.kind === "transition" && notice.transition === selected.name &&
+      (notice.action === "explain" || notice.ok === false);
+    // an explanation shows once, in the transition's panel; other notices in the notice line
+    noticeLine.textContent = explained ? "" : notice.text || "";
+    const bad = notice.ok === false || (notice.action === "explain" && /is not enabled/.test(notice.text || ""));
+    noticeLine.className = `dl-notice ${bad ? "dl-bad" : "dl-good"}`;
+    if (explained) {
       panel.explanation.textContent = notice.text;
-      panel.explanation.className = notice.ok === false ? "dl-bad" : "dl-muted";
+      panel.explanation.className = bad ? "dl-bad" : "dl-muted";
+      panel.explainedState = ((model.get("states") || {})[selected.name]) || "idle";
     }
   }
 

@@ -29,7 +29,8 @@ import functools
 import logging
 import math
 import pathlib
-from collections.abc import Coroutine, Iterable, Mapping
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from time import perf_counter
 from typing import Any
 
@@ -47,6 +48,13 @@ _LOGGER = logging.getLogger(__name__)
 _HEARTBEAT = 1.0  # while running, look again this often even without events
 _COMMANDS = ("step", "fire", "run", "pause", "stop", "reset", "block", "unblock", "explain",
              "history")
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class LiveView(anywidget.AnyWidget):
@@ -113,6 +121,10 @@ class LiveView(anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         self._closed = True  # until built: close() may run from __del__
+        # the loop of the thread that made the view (a notebook's kernel loop): the browser's
+        # messages may arrive on another thread (JupyterLab 4.6 sends them to a kernel
+        # subshell), and are handed over to this loop, where the runners live
+        self._home, self._home_thread = _running_loop(), threading.get_ident()
         self._state = state = LiveState([runners] if isinstance(runners, Runner) else list(runners))
         self.interval = float(interval)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -249,8 +261,18 @@ class LiveView(anywidget.AnyWidget):
 
     # -- commands --------------------------------------------------------------------------------
 
+    def _at_home(self, function: Callable[..., Any], *args: Any) -> bool:
+        """If called away from the view's home thread, schedule ``function(*args)`` on the home
+        loop and return True; otherwise return False (the caller goes on here)."""
+        home = self._home
+        if home is None or threading.get_ident() == self._home_thread or home.is_closed():
+            return False
+        home.call_soon_threadsafe(function, *args)
+        return True
+
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
-        self.handle(content)
+        if not self._at_home(self.handle, content):
+            self.handle(content)
 
     def handle(self, message: Mapping[str, Any]) -> asyncio.Task[None] | None:
         """Carry out one command as the browser sends it (see the module docstring).
@@ -411,6 +433,8 @@ class LiveView(anywidget.AnyWidget):
 
     @traitlets.observe("speed")
     def _speed_changed(self, change: Any) -> None:
+        if self._at_home(self._speed_changed, change):
+            return
         for runner in self._state.runners:
             if runner.clock.simulated:
                 runner.clock.speed = change["new"]  # type: ignore[attr-defined]
@@ -419,11 +443,15 @@ class LiveView(anywidget.AnyWidget):
 
     @traitlets.observe("selected_place", "token_limit")
     def _selection_changed(self, change: Any) -> None:
+        if self._at_home(self._selection_changed, change):
+            return
         if not self._closed:
             self._touch()
 
     @traitlets.observe("position")
     def _position_changed(self, change: Any) -> None:
+        if self._at_home(self._position_changed, change):
+            return
         state = self._state
         state.past = None
         revision = change["new"]
