@@ -19,12 +19,13 @@ Examples
 """
 
 
-from . import events
+from . import etcd_local, events
 from .clock import Clock, RealClock, SimulatedClock, sleep
 from .errors import (
     CompactedError,
     ConflictError,
     DipenError,
+    EtcdNotFoundError,
     ExecutorError,
     FencingError,
     FiringError,
@@ -51,7 +52,8 @@ from .net import Arc, ArcKind, Net, Place, Transition
 from .policies import Block, ErrorPolicy, Retry, Stop, ToPlace
 from .runner import Runner, RunSummary
 from .stats import Stats
-from .stores import MemoryStore, Store
+from .etcd_local import LocalEtcd, local_etcd
+from .stores import EtcdStore, MemoryStore, Store
 from .tokens import JsonCodec, Marking, Token
 
 __version__ = "0.1.0"
@@ -74,6 +76,8 @@ __all__ = [
     "ConflictError",
     "CreateContext",
     "DipenError",
+    "EtcdNotFoundError",
+    "EtcdStore",
     "Disabled",
     "Enabled",
     "ErrorPolicy",
@@ -84,6 +88,7 @@ __all__ = [
     "FiringError",
     "History",
     "JsonCodec",
+    "LocalEtcd",
     "LiveView",
     "Marking",
     "MemoryStore",
@@ -111,6 +116,8 @@ __all__ = [
     "ValidateContext",
     "__version__",
     "current_firing",
+    "etcd_local",
     "events",
+    "local_etcd",
     "sleep",
 ]

@@ -214,6 +214,10 @@ class Member(Protocol):
     running: int
     timers: int
 
+    @property
+    def seen(self) -> int:
+        """The store revision its view has reached."""
+
     def wake(self) -> None: ...
 
 
@@ -229,6 +233,8 @@ class Coordinator:
         self.clock: Clock | None = None
         self.quiescent = False
         self._paced: asyncio.TimerHandle | None = None
+        #: the newest revision a member wrote: nobody is done while a member has not seen it
+        self.latest = 0
 
     def clock_for(self, spec: str | Clock) -> Clock:
         """The clock a runner on this store uses: runners sharing a store share one clock."""
@@ -268,6 +274,9 @@ class Coordinator:
         """Called whenever a member goes idle or a firing starts sleeping on the clock."""
         members = self.members
         if not members or not all(member.idle for member in members):
+            return
+        latest = self.latest
+        if any(member.seen < latest for member in members):  # a change is still on its way
             return
         running = sum(member.running for member in members)
         clock = self.clock

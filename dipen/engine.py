@@ -256,6 +256,8 @@ class Engine:
                 _, future = waiting.popleft()
                 if not future.done():
                     future.set_result(None)
+            if self._sleepy and not queue:  # others may have waited for this runner to see it
+                self.store.coordinator.settle()
         if change.node != self.node:
             self.emit(MarkingChanged(change.time, change.revision, change))
         if self._sleepy and queue:
@@ -267,6 +269,11 @@ class Engine:
             self._queue.append(record)
         if self._sleepy:
             self.wake()
+
+    @property
+    def seen(self) -> int:
+        """The store revision this engine's view has reached."""
+        return self.state.revision if self.state is not None else 0
 
     def wake(self) -> None:
         if self._wakeup is not None:
@@ -280,6 +287,9 @@ class Engine:
         if commit_now is not None:
             return commit_now(commit)  # type: ignore[no-any-return]
         change = await self.store.commit(commit)
+        coordinator = self.store.coordinator
+        if change.revision > coordinator.latest:
+            coordinator.latest = change.revision
         state = self.state
         if not self._shared and state is not None and state.revision < change.revision:
             future = asyncio.get_running_loop().create_future()

@@ -160,18 +160,21 @@ class Runner:
         await self._engine.open()
 
     def _open_now(self) -> Engine:
+        """The engine, connected: at once for a store in this process, otherwise through a
+        blocking call (the same loop ``run_sync`` uses, or nested in a notebook's loop)."""
         engine = self._engine
         if engine.state is None:
+            if getattr(self.store, "live", None) is None:  # a store that needs the network
+                run_blocking(engine.open())
+                return engine
             coroutine = engine.open()
             try:
                 coroutine.send(None)
             except StopIteration:
                 pass
-            else:
+            else:  # pragma: no cover - a live store never waits
                 coroutine.close()
-                raise RunnerError(
-                    f"{self.store!r} must be connected first: 'await runner.open()'"
-                )
+                raise RunnerError(f"{self.store!r} must be connected first: 'await runner.open()'")
         return engine
 
     @property

@@ -8,6 +8,7 @@ import pytest
 
 import dipen
 from dipen import events
+from dipen.notebook import run_blocking
 
 
 def ring(tokens: int = 1, counter: int = 10) -> dipen.Net:
@@ -63,7 +64,7 @@ def test_awaiting_firings_start_and_finish_in_two_steps(store_factory):
     runner.run_sync()
     assert runner.now == 5.0
     assert runner.marking.data() == {"a": [], "b": [1, 2, 3]}
-    kinds = [c.kind for c in asyncio.run(store.changes(0))]
+    kinds = [c.kind for c in run_blocking(store.changes(0))]
     assert kinds == ["init", "start", "start", "start", "finish", "finish", "finish"]
     assert all(seen_taken)
 
@@ -113,7 +114,7 @@ def test_two_regions_share_one_store(store_factory):
     async def both():
         return await asyncio.gather(left.run(), right.run())
 
-    summaries = asyncio.run(both())
+    summaries = run_blocking(both())
     assert [s.firings for s in summaries] == [4, 4]
     assert left.marking.counts() == right.marking.counts() == {"a": 0, "b": 0, "c": 4}
 
@@ -131,23 +132,26 @@ def test_standby_recovers_an_unfinished_firing(store_factory):
         return token
 
     first = dipen.Runner(net, store=store, node="first")
-    second = dipen.Runner(net, store=store, node="second")
+    second = dipen.Runner(net, store=store_factory.peer(store), node="second")
 
     async def scenario():
         task = asyncio.get_running_loop().create_task(first.run())
-        await asyncio.sleep(0.05)
+        for _ in range(500):  # until the first leader is inside its firing
+            await asyncio.sleep(0.01)
+            if first.firing:
+                break
         assert len(first.firing) == 1
         # the first runner vanishes: its leadership ends, its firing record stays behind
-        store.depose("default")
+        await store_factory.crash(store, "default")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         return await second.run()
 
-    summary = asyncio.run(scenario())
+    summary = run_blocking(scenario())
     assert summary.firings == 1
     assert len(attempts) == 2 and attempts[0] != attempts[1]
     assert second.marking.data() == {"a": [], "b": [{"job": 1}]}
-    recovered = [c for c in asyncio.run(store.changes(0)) if c.note == "recovered"]
+    recovered = [c for c in run_blocking(store.changes(0)) if c.note == "recovered"]
     assert len(recovered) == 1
 
 

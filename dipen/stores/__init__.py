@@ -1,6 +1,7 @@
 """Where the state of a net lives: the :class:`Store` protocol and its implementations."""
 
 from .base import Leadership, Store
+from .etcd import EtcdStore
 from .memory import MemoryStore
 
-__all__ = ["Leadership", "MemoryStore", "Store"]
+__all__ = ["EtcdStore", "Leadership", "MemoryStore", "Store"]
