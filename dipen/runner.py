@@ -292,6 +292,7 @@ class Runner:
         until: float | Callable[[Marking], bool] | None = None,
         max_firings: int | None = None,
         timeout: float | None = None,
+        progress: bool = False,
     ) -> RunSummary:
         """Fire transitions until nothing is enabled and nothing is firing.
 
@@ -304,6 +305,9 @@ class Runner:
             Start at most this many firings (and wait for them to finish).
         timeout
             Wall seconds; then running firings are cancelled and their tokens go back.
+        progress
+            Show how far the run has come: a bar in a notebook, a line on standard error
+            elsewhere (see :class:`dipen.viz.progress.RunProgress`).
 
         Runners sharing a store stop together, when none of them can do anything more.
         """
@@ -315,6 +319,12 @@ class Runner:
         if callable(until):
             engine = self._engine
             predicate = lambda: until(engine.state.marking())  # type: ignore[union-attr]  # noqa: E731
+        shown = None
+        if progress:
+            from .viz.progress import RunProgress
+
+            shown = RunProgress(self, max_firings=max_firings, until=until_time)
+        reason = "interrupted"
         try:
             async with asyncio.timeout(timeout):
                 await self._engine.open()
@@ -326,6 +336,8 @@ class Runner:
             reason = "timeout"
         finally:
             self._busy = False
+            if shown is not None:
+                shown.close(reason)
         return RunSummary(reason, self.stats.total - before, self.clock.now(),
                           time.perf_counter() - started)
 
@@ -473,9 +485,12 @@ class Runner:
         until: float | Callable[[Marking], bool] | None = None,
         max_firings: int | None = None,
         timeout: float | None = None,
+        progress: bool = False,
     ) -> RunSummary:
-        """:meth:`run`, blocking: works in a script and in a notebook cell."""
-        return self._blocking(self.run(until=until, max_firings=max_firings, timeout=timeout))  # type: ignore[no-any-return]
+        """:meth:`run`, blocking: works in a script and in a notebook cell (a kernel interrupt
+        stops it cleanly: running firings are cancelled and their tokens go back)."""
+        return self._blocking(self.run(until=until, max_firings=max_firings, timeout=timeout,  # type: ignore[no-any-return]
+                                       progress=progress))
 
     def step_sync(self, transition: str | None = None, data: Any = None) -> Firing | None:
         """:meth:`step`, blocking."""

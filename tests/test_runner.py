@@ -944,3 +944,28 @@ def test_reset_starts_history_stats_and_simulated_time_afresh():
     assert runner.now == 0.0 and runner.stats.total == 0 and len(runner.history) == 0
     runner.run_sync()
     assert runner.now == 30.0 and runner.stats.firings == {"work": 3}
+
+
+def test_progress_as_text_and_as_a_widget(capsys):
+    net = dipen.Net("long").place("a", tokens=50).place("b")
+
+    @net.transition(take="a", give="b")
+    async def tick(token):
+        await dipen.sleep(1)
+        return token
+
+    runner = dipen.Runner(net, clock="simulated")
+    runner.run_sync(max_firings=20, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].startswith("long: 0 of 20 firings (0%)")
+    assert lines[-1] == "long: 20 of 20 firings (100%), t=20"
+
+    from dipen.viz.progress import RunProgress
+
+    progress = RunProgress(runner, until=40.0, widget=True)
+    runner.run_sync(until=40.0)
+    progress.close("until")
+    assert progress._bar.value == 1.0 and progress._bar.bar_style == "success"
+    assert "20 firings, 100% of the time, t=40" in progress._label.value
+    progress._bar.close()
+    progress._label.close()
