@@ -757,8 +757,24 @@ class Engine:
             leader = self.leaders.get(region)
             if leader is not None and not leader.lost:
                 continue
-            self.leaders[region] = await self.store.campaign(region, self.node)
+            self.leaders[region] = await self.store.campaign(region, self.node, self._standing_by)
+            self.idle = False  # a leader now: busy until its loop finds nothing to do
             await self._recover(region)
+
+    def _standing_by(self) -> None:
+        """A standby waits for another leader: it must not keep the others from finishing."""
+        self.idle = True
+        self.store.coordinator.settle()
+
+    def join(self) -> None:
+        """Count as a busy runner of this process from now on (before connecting and
+        campaigning), so that the others do not finish while this one starts up."""
+        self.idle = False
+        self.store.coordinator.join(self)
+
+    def leave(self) -> None:
+        self.idle = True
+        self.store.coordinator.leave(self)
 
     async def _recover(self, region: str) -> None:
         state = self.state

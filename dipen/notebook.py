@@ -57,15 +57,17 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     except RuntimeError:
         loop = None
     if loop is None:
-        return _private_runner().run(coroutine)
-    allow_nested(loop)
+        loop = _private_runner().get_loop()
+    else:
+        allow_nested(loop)
     task = loop.create_task(coroutine)
     try:
         return loop.run_until_complete(task)
-    except KeyboardInterrupt:  # kernel interrupt: let the coroutine clean up, then re-raise
-        task.cancel()
-        try:
-            loop.run_until_complete(task)
-        except (asyncio.CancelledError, Exception):
-            pass
+    except KeyboardInterrupt:  # an interrupt: let the coroutine clean up, then re-raise
+        if not task.done():
+            task.cancel()
+            try:
+                loop.run_until_complete(task)
+            except (asyncio.CancelledError, Exception):
+                pass
         raise

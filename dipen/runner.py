@@ -326,6 +326,7 @@ class Runner:
             shown = RunProgress(self, max_firings=max_firings, until=until_time)
         reason = "interrupted"
         try:
+            self._engine.join()
             async with asyncio.timeout(timeout):
                 await self._engine.open()
                 await self._engine.lead()
@@ -335,6 +336,7 @@ class Runner:
         except TimeoutError:
             reason = "timeout"
         finally:
+            self._engine.leave()
             self._busy = False
             if shown is not None:
                 shown.close(reason)

@@ -969,3 +969,24 @@ def test_progress_as_text_and_as_a_widget(capsys):
     assert "20 firings, 100% of the time, t=40" in progress._label.value
     progress._bar.close()
     progress._label.close()
+
+
+@pytest.mark.parametrize("where", ["inline", "after_await"])
+def test_an_interrupt_stops_the_run_cleanly(where):
+    """A KeyboardInterrupt (a kernel interrupt lands in whatever code runs) ends the run, gives
+    the tokens back and reaches the caller."""
+    net = dipen.Net("interrupted").place("a", tokens=[1, 2]).place("b")
+
+    @net.transition(take="a", give="b")
+    async def work(token):
+        if where == "after_await":
+            await asyncio.sleep(0)
+        raise KeyboardInterrupt
+
+    runner = dipen.Runner(net)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_sync()
+    assert runner.marking.counts(free_only=True) == {"a": 2, "b": 0}
+    assert not runner.running and runner.firing == []
+    summary = runner.run_sync(max_firings=0)
+    assert summary.reason == "max_firings"

@@ -77,8 +77,11 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def campaign(self, region: str, node: str) -> Leadership:
-        """Wait until ``node`` leads ``region``."""
+    async def campaign(
+        self, region: str, node: str, on_wait: Callable[[], None] | None = None
+    ) -> Leadership:
+        """Wait until ``node`` leads ``region``; ``on_wait()`` is called if it has to wait for
+        another leader (it is a standby)."""
 
     @abc.abstractmethod
     async def resign(self, leadership: Leadership) -> None:

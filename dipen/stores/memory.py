@@ -202,7 +202,9 @@ class MemoryStore(Store):
 
     # -- leadership ----------------------------------------------------------------------------
 
-    async def campaign(self, region: str, node: str) -> Leadership:
+    async def campaign(
+        self, region: str, node: str, on_wait: Callable[[], None] | None = None
+    ) -> Leadership:
         leadership = Leadership(region, node, next(self._fences))
         if region not in self._leaders:
             self._leaders[region] = leadership
@@ -210,6 +212,8 @@ class MemoryStore(Store):
         future: asyncio.Future[Leadership] = asyncio.get_running_loop().create_future()
         queue = self._waiting.setdefault(region, deque())
         queue.append((future, leadership))
+        if on_wait is not None:
+            on_wait()
         try:
             return await future
         except asyncio.CancelledError:

@@ -8,6 +8,7 @@ watches its predecessor's key until it goes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import contextlib
 import logging
 
@@ -120,18 +121,25 @@ class Election:
         self._lease = lease
         self._leaders = leaders
 
-    async def campaign(self, region: str, node: str) -> Leadership:
+    async def campaign(
+        self, region: str, node: str, on_wait: Callable[[], None] | None = None
+    ) -> Leadership:
         """Wait until ``node`` leads ``region``: a leased key per store, the lowest
-        create_revision leads, a standby waits for its predecessor's key to go."""
+        create_revision leads, a standby waits for its predecessor's key to go (and calls
+        ``on_wait()`` when it starts waiting)."""
         lock = self._leaders.lock(region)
+        if lock.locked() and on_wait is not None:  # this store leads it already: a standby
+            on_wait()
         await lock.acquire()  # one campaign per region and store; released on resign or loss
         try:
-            return await self._elect(region, node)
+            return await self._elect(region, node, on_wait)
         except BaseException:
             lock.release()
             raise
 
-    async def _elect(self, region: str, node: str) -> Leadership:
+    async def _elect(
+        self, region: str, node: str, on_wait: Callable[[], None] | None = None
+    ) -> Leadership:
         connection = self._connection
         rpc = connection.rpc
         base = connection.keys.leaders(region)
@@ -139,7 +147,7 @@ class Election:
         try:
             while True:
                 try:
-                    return await self._try_elect(region, node, base)
+                    return await self._try_elect(region, node, base, on_wait)
                 except asyncio.CancelledError:
                     task = asyncio.current_task()
                     if not connection.is_open and task is not None and not task.cancelling():
@@ -159,7 +167,9 @@ class Election:
                     await connection.call(connection.kv.DeleteRange, rpc.DeleteRangeRequest(key=key))
             raise
 
-    async def _try_elect(self, region: str, node: str, base: bytes) -> Leadership:
+    async def _try_elect(
+        self, region: str, node: str, base: bytes, on_wait: Callable[[], None] | None = None
+    ) -> Leadership:
         connection, lease = self._connection, self._lease
         rpc = connection.rpc
         while True:
@@ -192,6 +202,8 @@ class Election:
                 _LOGGER.info("node %r leads region %r (fence %d)", node, region, mine,
                              extra={"region": region, "node": node})
                 return leadership
+            if on_wait is not None:
+                on_wait()
             await self._wait_deleted(before.kvs[0].key, before.header.revision + 1)
 
     async def _wait_deleted(self, key: bytes, start: int) -> None:

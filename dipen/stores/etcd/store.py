@@ -271,11 +271,14 @@ class EtcdStore(Store):
     # -- leadership ------------------------------------------------------------------------------
 
     @_translated
-    async def campaign(self, region: str, node: str) -> Leadership:
+    async def campaign(
+        self, region: str, node: str, on_wait: Callable[[], None] | None = None
+    ) -> Leadership:
         """Wait until ``node`` leads ``region``: a leased key per store, the lowest
-        create_revision leads, a standby waits for its predecessor's key to go."""
+        create_revision leads, a standby waits for its predecessor's key to go (and calls
+        ``on_wait()`` first)."""
         await self._open()
-        return await self._election.campaign(region, node)
+        return await self._election.campaign(region, node, on_wait)
 
     async def resign(self, leadership: Leadership) -> None:
         await self._election.resign(leadership)
