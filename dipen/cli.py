@@ -1,4 +1,5 @@
-"""The command line: ``dipen bench local|viz`` (more commands arrive with the etcd runner).
+"""The command line: ``dipen tutorials`` and ``dipen bench local|viz`` (more commands arrive
+with the etcd runner).
 
 ``python -m dipen`` is the same command.
 """
@@ -15,6 +16,10 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dipen", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    tutorials = commands.add_parser("tutorials", help="open the tutorial notebooks in JupyterLab")
+    tutorials.add_argument("--dir", default="notebooks", help="the folder of the notebooks")
+    tutorials.add_argument("--no-browser", action="store_true", help="serve, do not open a browser")
+    tutorials.add_argument("--port", type=int, default=None)
     bench = commands.add_parser("bench", help="measure and print speed figures")
     bench_kinds = bench.add_subparsers(dest="kind", required=True)
     local = bench_kinds.add_parser(
@@ -33,9 +38,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tutorials_command(folder: str, *, no_browser: bool = False, port: int | None = None) -> list[str]:
+    """The JupyterLab command that opens the tutorials in ``folder``.
+
+    Examples
+    --------
+    >>> command = dipen.cli.tutorials_command("notebooks", no_browser=True)
+    >>> command[1:5], "--no-browser" in command
+    (['-m', 'jupyter', 'lab', 'notebooks'], True)
+    """
+    import os
+
+    command = [sys.executable, "-m", "jupyter", "lab", folder]
+    if no_browser:
+        command.append("--no-browser")
+    if port is not None:
+        command.append(f"--ServerApp.port={port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers, Binder-like machines
+        command.append("--allow-root")
+    return command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dipen`` command."""
     args = _parser().parse_args(argv)
+    if args.command == "tutorials":
+        import os
+        import subprocess
+
+        if not os.path.isdir(args.dir):
+            print(f"dipen tutorials: no folder {args.dir!r} here; run it in a clone of the "
+                  "dipen repository or give --dir", file=sys.stderr)
+            return 2
+        try:
+            return subprocess.call(tutorials_command(args.dir, no_browser=args.no_browser,
+                                                     port=args.port))
+        except KeyboardInterrupt:
+            return 130
     if args.command == "bench" and args.kind == "local":
         from .bench import local
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import pathlib
 import subprocess
 import sys
 
@@ -68,3 +69,41 @@ def test_the_package_is_mypy_clean():
         ["--ignore-missing-imports", "--no-error-summary", "--cache-dir", "/tmp/dipen-mypy", "dipen"]
     )
     assert status == 0, report + errors
+
+
+def test_the_tutorials_command_serves_jupyterlab(tmp_path):
+    """The README's first command ends in ``dipen tutorials``: it must start JupyterLab."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dipen", "tutorials", "--no-browser", "--port", str(port)],
+        cwd=str(pathlib.Path(__file__).parent.parent), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as reply:
+                    status = reply.status
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+    finally:
+        import os
+        import signal
+
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_the_tutorials_command_says_where_the_notebooks_are(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "dipen", "tutorials", "--dir", str(tmp_path / "x")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "no folder" in out.stderr
