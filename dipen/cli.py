@@ -1,5 +1,5 @@
-"""The command line: ``dipen tutorials`` and ``dipen bench local|viz`` (more commands arrive
-with the etcd runner).
+"""The command line: ``dipen run`` (a net as a service), ``dipen tutorials`` and
+``dipen bench local|viz``.
 
 ``python -m dipen`` is the same command.
 """
@@ -20,6 +20,19 @@ def _parser() -> argparse.ArgumentParser:
     tutorials.add_argument("--dir", default="notebooks", help="the folder of the notebooks")
     tutorials.add_argument("--no-browser", action="store_true", help="serve, do not open a browser")
     tutorials.add_argument("--port", type=int, default=None)
+    run = commands.add_parser(
+        "run", help="run a net as a service on etcd (one process per region, plus standbys)")
+    run.add_argument("target", help="module:attribute or path/to/file.py:attribute naming a Net")
+    run.add_argument("--etcd", action="append", metavar="HOST:PORT",
+                     help="an etcd endpoint (repeat for several; default $DIPEN_ETCD_ENDPOINTS "
+                          "or 127.0.0.1:2379)")
+    run.add_argument("--prefix", default=None, help="etcd key prefix (default dipen/{net name}/)")
+    run.add_argument("--region", action="append", help="a region to run (repeat; default all)")
+    run.add_argument("--node", default=None, help="this runner's name in the store")
+    run.add_argument("--lease-ttl", type=float, default=10.0,
+                     help="seconds until a dead runner's standby takes over")
+    run.add_argument("--memory", action="store_true", help="in-memory state instead of etcd")
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     bench = commands.add_parser("bench", help="measure and print speed figures")
     bench_kinds = bench.add_subparsers(dest="kind", required=True)
     local = bench_kinds.add_parser(
@@ -62,6 +75,10 @@ def tutorials_command(folder: str, *, no_browser: bool = False, port: int | None
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dipen`` command."""
     args = _parser().parse_args(argv)
+    if args.command == "run":
+        from .service import main as run_main
+
+        return run_main(args)
     if args.command == "tutorials":
         import os
         import subprocess

@@ -822,8 +822,10 @@ class Engine:
         max_starts: int | None = None,
         until: float | None = None,
         until_marking: Callable[[], bool] | None = None,
+        forever: bool = False,
     ) -> tuple[str, int]:
-        """Fire until quiescent or a condition holds; returns ``(reason, firings started)``."""
+        """Fire until quiescent (or, ``forever``, until stopped) or a condition holds; returns
+        ``(reason, firings started)``."""
         coordinator = self.store.coordinator
         clock_marker = _CLOCK.set(self.clock)
         self._wakeup = wakeup = asyncio.Event()
@@ -915,12 +917,17 @@ class Engine:
                 self._sleepy = True
                 coordinator.settle()
                 if coordinator.quiescent and not self._completed and not self._active:
-                    break
+                    if not forever:
+                        break
+                    # a service stays: ignore the wake that announced quiescence and sleep
+                    # until something really happens
+                    wakeup.clear()
+                    self.idle = True
                 if not self._completed and (not queue or not starting or limit_hit):
                     await wakeup.wait()
                 self._sleepy = False
                 self.idle = False
-                if coordinator.quiescent and not self._completed and not self._active and not (
+                if coordinator.quiescent and not forever and not self._completed and not self._active and not (
                         queue and starting and not limit_hit):
                     break
             finished_cleanly = True

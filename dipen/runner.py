@@ -293,6 +293,7 @@ class Runner:
         max_firings: int | None = None,
         timeout: float | None = None,
         progress: bool = False,
+        forever: bool = False,
     ) -> RunSummary:
         """Fire transitions until nothing is enabled and nothing is firing.
 
@@ -308,6 +309,9 @@ class Runner:
         progress
             Show how far the run has come: a bar in a notebook, a line on standard error
             elsewhere (see :class:`dipen.viz.progress.RunProgress`).
+        forever
+            Do not stop when nothing is enabled: keep waiting for tokens from other regions,
+            runners or edits, as a service does, until :meth:`stop` (or a condition above).
 
         Runners sharing a store stop together, when none of them can do anything more.
         """
@@ -331,7 +335,8 @@ class Runner:
                 await self._engine.open()
                 await self._engine.lead()
                 reason, _ = await self._engine.loop(
-                    max_starts=max_firings, until=until_time, until_marking=predicate
+                    max_starts=max_firings, until=until_time, until_marking=predicate,
+                    forever=forever,
                 )
         except TimeoutError:
             reason = "timeout"
