@@ -1,5 +1,5 @@
-"""The command line: ``dipen run`` (a net as a service), ``dipen tutorials`` and
-``dipen bench local|viz``.
+"""The command line: ``dipen run`` (a net as a service), ``dipen status`` (what it looks like),
+``dipen tutorials`` and ``dipen bench local|viz``.
 
 ``python -m dipen`` is the same command.
 """
@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="seconds until a dead runner's standby takes over")
     run.add_argument("--memory", action="store_true", help="in-memory state instead of etcd")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    status = commands.add_parser("status", help="show a net stored in etcd: marking, firings, leaders")
+    status.add_argument("net", help="the net's name (its prefix is dipen/NAME/ unless --prefix)")
+    status.add_argument("--etcd", action="append", metavar="HOST:PORT",
+                        help="an etcd endpoint (default $DIPEN_ETCD_ENDPOINTS or 127.0.0.1:2379)")
+    status.add_argument("--prefix", default=None)
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
     bench = commands.add_parser("bench", help="measure and print speed figures")
     bench_kinds = bench.add_subparsers(dest="kind", required=True)
     local = bench_kinds.add_parser(
@@ -72,9 +78,42 @@ def tutorials_command(folder: str, *, no_browser: bool = False, port: int | None
     return command
 
 
+def _status(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    import os
+
+    from .errors import DipenError
+    from .status import describe, read_status
+    from .stores.etcd import EtcdStore
+
+    endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+    prefix = args.prefix or f"dipen/{args.net}/"
+    store = EtcdStore(endpoints, prefix=prefix, timeout=3.0)
+
+    async def read() -> dict[str, object]:
+        try:
+            return await read_status(store)
+        finally:
+            await store.close()
+
+    try:
+        status = asyncio.run(read())
+    except DipenError as exc:
+        print(f"dipen status: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print(describe(status, f"net {args.net!r} in etcd {', '.join(endpoints)} under {prefix}"))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dipen`` command."""
     args = _parser().parse_args(argv)
+    if args.command == "status":
+        return _status(args)
     if args.command == "run":
         from .service import main as run_main
 

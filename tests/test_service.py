@@ -3,6 +3,7 @@ standby that takes over when the leader is killed mid-firing (nothing lost or du
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -119,3 +120,31 @@ def test_a_bad_target_is_a_clear_error(tmp_path):
     out = subprocess.run([sys.executable, "-m", "dipen", "run", str(tmp_path / "nope.py") + ":net"],
                          capture_output=True, text=True)
     assert out.returncode == 1 and "no file" in out.stderr and "nope.py" in out.stderr
+
+
+def test_status_shows_marking_firings_and_leaders(tmp_path, etcd_endpoints):
+    prefix = f"service-{os.getpid()}-c/"
+    process = start(write_net(tmp_path, 2, 30.0), etcd_endpoints, prefix, "worker")
+    try:
+        wait_for(lambda: state(etcd_endpoints, prefix).firings)
+        out = subprocess.run(
+            [sys.executable, "-m", "dipen", "status", "service", "--prefix", prefix,
+             "--etcd", etcd_endpoints[0]], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        text = out.stdout
+        assert "places:" in text and "inbox  2 (1 taken)" in text and "done   0" in text
+        assert "work " in text and "on node worker" in text
+        assert "default  worker (fence" in text
+        as_json = subprocess.run(
+            [sys.executable, "-m", "dipen", "status", "service", "--prefix", prefix, "--json",
+             "--etcd", etcd_endpoints[0]], capture_output=True, text=True, timeout=30)
+        status = json.loads(as_json.stdout)
+        assert status["marking"] == {"inbox": [1, 1], "done": [0, 0]}
+        assert status["leaders"]["default"][0] == "worker"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        finish(process)
+    missing = subprocess.run(
+        [sys.executable, "-m", "dipen", "status", "nothing-here", "--etcd", etcd_endpoints[0]],
+        capture_output=True, text=True, timeout=30)
+    assert missing.returncode == 1 and "no net under prefix 'dipen/nothing-here/'" in missing.stderr

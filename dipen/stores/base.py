@@ -103,6 +103,10 @@ class Store(abc.ABC):
     async def changes(self, since: int = 0, until: int | None = None) -> list[Change]:
         """The changes with ``since < revision <= until`` still in the store's history."""
 
+    async def leaders(self) -> dict[str, tuple[str, int]]:
+        """Who leads each region now: ``{region: (node, fence)}``."""
+        return {}
+
     async def marking(self) -> Marking:
         """The current marking of the stored net."""
         return (await self.snapshot()).marking()

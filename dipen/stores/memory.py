@@ -223,6 +223,9 @@ class MemoryStore(Store):
                 queue.remove((future, leadership))
             raise
 
+    async def leaders(self) -> dict[str, tuple[str, int]]:
+        return {region: (lead.node, lead.fence) for region, lead in sorted(self._leaders.items())}
+
     def leader(self, region: str) -> Leadership | None:
         """The current leadership of ``region``, or ``None``."""
         return self._leaders.get(region)

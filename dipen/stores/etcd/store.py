@@ -25,7 +25,7 @@ from ..base import Leadership, Store, net_differences
 from .connection import Connection
 from .election import Election, Leaders
 from .lease import Lease
-from .records import Records, pairs, where
+from .records import Records, pairs, range_end, where
 from .subscription import Subscription
 from .transactions import MAX_REQUEST_BYTES, MAX_TXN_OPS, Transactions
 
@@ -279,6 +279,21 @@ class EtcdStore(Store):
         ``on_wait()`` first)."""
         await self._open()
         return await self._election.campaign(region, node, on_wait)
+
+    @_translated
+    async def leaders(self) -> dict[str, tuple[str, int]]:
+        """Who leads each region now: the lowest create_revision among its leader keys."""
+        await self._open()
+        start = f"{self.prefix}regions/".encode()
+        reply = await self._connection.range(start, range_end(start))
+        found: dict[str, tuple[str, int]] = {}
+        for kv in reply.kvs:
+            parts = kv.key[len(start):].decode().split("/")
+            if len(parts) == 3 and parts[1] == "leader":
+                region = parts[0]
+                if region not in found or kv.create_revision < found[region][1]:
+                    found[region] = (kv.value.decode(), kv.create_revision)
+        return dict(sorted(found.items()))
 
     async def resign(self, leadership: Leadership) -> None:
         await self._election.resign(leadership)
