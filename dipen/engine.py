@@ -13,29 +13,30 @@ import asyncio
 import logging
 import types
 from collections import deque
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .clock import _CLOCK, Clock
 from .errors import (
-    CompactedError, ConflictError, ExecutorError, FencingError, FiringError, NetError, StoreError,
+    CompactedError, ConflictError, ExecutorError, FencingError, NetError, StoreError,
     TokenError,
 )
 from .events import (
-    Firing, FiringCancelled, FiringFailed, FiringFinished, FiringStarted, GuardFailed,
-    MarkingChanged, StoreInterrupted, TransitionBlocked, TransitionUnblocked,
+    Firing, FiringFinished, FiringStarted, GuardFailed,
+    MarkingChanged, StoreInterrupted,
 )
 from .executors import (
-    _CURRENT_FIRING, Disabled, Enabled, Executor, FunctionExecutor, PTExecutor, StartContext,
+    _CURRENT_FIRING, Disabled, Enabled, StartContext,
     create_executor,
 )
-from .policies import Block, ErrorPolicy, Retry, Stop, ToPlace
+from .outcomes import Outcomes
+from .schedule import TransitionRecord, resume, well_formed
 from .state import Change, Commit, State
 from .stats import Stats
 from .tokens import FrozenDict, FrozenList, Token
 
 if TYPE_CHECKING:
-    from .net import Net, Transition
+    from .net import Net
     from .stores.base import Leadership, Store
 
 __all__ = ["Engine"]
@@ -48,59 +49,6 @@ YIELD_EVERY = 500
 #: Seconds a replica waits to see its own write through the store's subscription before it
 #: reloads a snapshot instead.
 CATCH_UP_TIMEOUT = 10.0
-
-
-@types.coroutine
-def _resume(coroutine: Any, pending: Any) -> Generator[Any, Any, Any]:
-    """Continue, inside a task, a coroutine that was first stepped inline and suspended on
-    ``pending``; exceptions thrown into the task (cancellation) are passed on to it."""
-    while True:
-        try:
-            yield pending
-        except BaseException as exc:  # noqa: BLE001 - forwarded, never swallowed
-            try:
-                pending = coroutine.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-            continue
-        return (yield from coroutine)
-
-
-class _Transition:
-    """The engine's runtime record of one transition."""
-
-    __slots__ = (
-        "block_reason", "blocked", "bounded", "concurrency", "context", "dirty", "executor", "expect", "failures", "gives",
-        "inputs", "last_error", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
-        "running", "timer", "transition", "trusted", "wait_for",
-    )
-
-    def __init__(self, transition: Transition, executor: Executor, mine: bool) -> None:
-        self.transition = transition
-        self.name = transition.name
-        self.region = transition.region
-        self.executor = executor
-        self.trusted = type(executor) in (PTExecutor, FunctionExecutor) or isinstance(
-            executor, PTExecutor)
-        self.mine = mine
-        self.inputs = tuple(dict.fromkeys(a.place for a in transition.arcs if a.kind.inputs))
-        self.gives = frozenset(a.place for a in transition.arcs if a.kind.gives)
-        self.reads = tuple(a.place for a in transition.arcs if a.kind.reads)
-        self.reserve: tuple[tuple[str, int], ...] = ()
-        self.bounded = False  # some output place has a capacity
-        self.concurrency = transition.concurrency
-        self.policy: ErrorPolicy = transition.on_error
-        self.context: StartContext | None = None
-        self.expect: tuple[tuple[str, int], ...] = ()
-        self.dirty = False
-        self.blocked = False
-        self.block_reason = ""
-        self.failures = 0
-        self.not_before = 0.0
-        self.running = 0
-        self.wait_for: str | None = None
-        self.last_error: BaseException | None = None
-        self.timer: Any = None
 
 
 class Engine:
@@ -119,17 +67,18 @@ class Engine:
         self.regions = frozenset(net.regions) if regions is None else regions
         self.state: State | None = None
         self.leaders: dict[str, Leadership] = {}
-        self._transitions: dict[str, _Transition] = {}
-        self._dependents: dict[str, tuple[_Transition, ...]] = {}
-        self._queue: deque[_Transition] = deque()
-        self._active: dict[str, tuple[_Transition, Firing, asyncio.Task[Any] | None]] = {}
-        self._completed: deque[tuple[_Transition, Firing, asyncio.Task[Any]]] = deque()
+        self._transitions: dict[str, TransitionRecord] = {}
+        self._dependents: dict[str, tuple[TransitionRecord, ...]] = {}
+        self._queue: deque[TransitionRecord] = deque()
+        self._active: dict[str, tuple[TransitionRecord, Firing, asyncio.Task[Any] | None]] = {}
+        self._completed: deque[tuple[TransitionRecord, Firing, asyncio.Task[Any]]] = deque()
         self._wakeup: asyncio.Event | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._stop_requested = False
         self._pause_requested = False
         self._reload_wanted = False
         self._stop_error: BaseException | None = None
+        self.outcomes = Outcomes(self)
         self._sleepy = False
         self._shared = False  # reading the store's own live state (memory store)
         self._commit_now = getattr(store, "commit_now", None)
@@ -161,7 +110,7 @@ class Engine:
         for name, transition in self.net.transitions.items():
             record = self._transitions.get(name)
             if record is None:
-                record = _Transition(
+                record = TransitionRecord(
                     transition, create_executor(self.net, transition),
                     transition.region in self.regions,
                 )
@@ -172,7 +121,7 @@ class Engine:
                 if a.kind.gives and state.places[a.place].capacity is not None
             )
             record.bounded = bool(record.reserve)
-        dependents: dict[str, list[_Transition]] = {}
+        dependents: dict[str, list[TransitionRecord]] = {}
         for record in self._transitions.values():
             if not record.mine:
                 continue
@@ -219,7 +168,7 @@ class Engine:
             self._unsubscribe()
             self._unsubscribe = None
 
-    def transition(self, name: str) -> _Transition:
+    def transition(self, name: str) -> TransitionRecord:
         try:
             return self._transitions[name]
         except KeyError:
@@ -263,7 +212,7 @@ class Engine:
         if self._sleepy and queue:
             self.wake()
 
-    def _mark(self, record: _Transition) -> None:
+    def _mark(self, record: TransitionRecord) -> None:
         if not record.dirty:
             record.dirty = True
             self._queue.append(record)
@@ -304,7 +253,7 @@ class Engine:
 
     # -- checking ---------------------------------------------------------------------------------
 
-    def check(self, record: _Transition) -> Enabled | Disabled:
+    def check(self, record: TransitionRecord) -> Enabled | Disabled:
         """Ask the executor (guards included) and the output capacities; never raises."""
         if record.blocked:
             return Disabled(f"blocked: {record.block_reason}")
@@ -324,7 +273,7 @@ class Engine:
             _LOGGER.warning("guard of transition %r raised %r", record.name, exc,
                             extra={"transition": record.name})
             return Disabled(f"the guard raised {type(exc).__name__}: {exc}")
-        if not record.trusted and isinstance(outcome, Enabled) and not _well_formed(outcome):
+        if not record.trusted and isinstance(outcome, Enabled) and not well_formed(outcome):
             error = ExecutorError(
                 f"transition {record.name!r}: check_start returned {outcome!r}; Enabled takes "
                 "{place: [tokens]}"
@@ -358,7 +307,7 @@ class Engine:
     # -- firing -----------------------------------------------------------------------------------
 
     async def start(
-        self, record: _Transition, enabled: Enabled, data: Any = None
+        self, record: TransitionRecord, enabled: Enabled, data: Any = None
     ) -> Firing | None:
         """Start a firing and run it as far as it goes without waiting; ``None`` if the store
         refused the start (a conflict: the transition is checked again). ``data`` is the
@@ -402,7 +351,7 @@ class Engine:
                         result.close()
                         self._settled(record, firing, now)
                         return None
-                    task = asyncio.get_running_loop().create_task(_resume(result, pending))
+                    task = asyncio.get_running_loop().create_task(resume(result, pending))
                     self._active[firing_id] = (record, firing, task)
                     self.running += 1
                     task.add_done_callback(lambda done: self._done(record, firing, done))
@@ -410,7 +359,7 @@ class Engine:
             except StopIteration as stop:
                 result = stop.value
             except Exception as exc:
-                await self._fail(record, firing, exc)
+                await self.outcomes._fail(record, firing, exc)
                 return firing
         finally:
             _CURRENT_FIRING.reset(marker)
@@ -418,7 +367,7 @@ class Engine:
         return firing
 
     async def _commit_start(
-        self, record: _Transition, firing: Firing, take: tuple[tuple[str, str], ...]
+        self, record: TransitionRecord, firing: Firing, take: tuple[tuple[str, str], ...]
     ) -> bool:
         """Write the start of ``firing`` (its tokens become taken); ``False`` on a conflict."""
         places = self.state.places  # type: ignore[union-attr]
@@ -450,7 +399,7 @@ class Engine:
                                  "tokens": tokens})
 
     def _taking(
-        self, record: _Transition, enabled: Enabled
+        self, record: TransitionRecord, enabled: Enabled
     ) -> tuple[tuple[tuple[str, str], ...], Mapping[str, Sequence[Token]]]:
         """The ``(place, token id)`` pairs to take and the tokens themselves, per place."""
         if record.trusted:  # built-in executors hand over free tokens of their own places
@@ -466,7 +415,7 @@ class Engine:
             taken[place] = chosen
         return tuple(take), taken
 
-    def _check_take(self, record: _Transition, place: str, tokens: Any) -> None:
+    def _check_take(self, record: TransitionRecord, place: str, tokens: Any) -> None:
         state = self.state.places.get(place)  # type: ignore[union-attr]
         arc_takes = any(a.place == place and a.kind.takes for a in record.transition.arcs)
         if state is None or not arc_takes:
@@ -484,7 +433,7 @@ class Engine:
                 )
             seen.add(token_id)
 
-    def _done(self, record: _Transition, firing: Firing, task: asyncio.Task[Any]) -> None:
+    def _done(self, record: TransitionRecord, firing: Firing, task: asyncio.Task[Any]) -> None:
         self._completed.append((record, firing, task))
         self.wake()
 
@@ -496,20 +445,20 @@ class Engine:
             if firing.id not in self._active:
                 continue  # already settled (e.g. its region's leadership was lost)
             if task.cancelled():
-                await self._return(record, firing, "cancelled")
+                await self.outcomes._return(record, firing, "cancelled")
                 continue
             error = task.exception()
             if error is not None:
-                await self._fail(record, firing, error)
+                await self.outcomes._fail(record, firing, error)
             else:
                 await self.finish(record, firing, task.result())
 
-    async def finish(self, record: _Transition, firing: Firing, result: Any) -> None:
+    async def finish(self, record: TransitionRecord, firing: Firing, result: Any) -> None:
         """Place what ``run`` returned and commit the end of the firing."""
         try:
             add = self._placing(record, firing, record.executor.outputs(result))
         except (ExecutorError, TokenError) as exc:
-            await self._fail(record, firing, exc)
+            await self.outcomes._fail(record, firing, exc)
             return
         remove = firing.pairs
         now = self.clock.now()
@@ -541,7 +490,7 @@ class Engine:
                           extra={"transition": record.name, "firing": firing.id,
                                  "tokens": [t.id for _, t in add]})
 
-    def _settled(self, record: _Transition, firing: Firing, now: float) -> None:
+    def _settled(self, record: TransitionRecord, firing: Firing, now: float) -> None:
         del self._active[firing.id]
         places = self.state.places  # type: ignore[union-attr]
         for place, weight in record.reserve:
@@ -551,7 +500,7 @@ class Engine:
         self._mark(record)
 
     def _placing(
-        self, record: _Transition, firing: Firing, pairs: list[tuple[str, Any]]
+        self, record: TransitionRecord, firing: Firing, pairs: list[tuple[str, Any]]
     ) -> tuple[tuple[str, Token], ...]:
         """The ``(place, token)`` pairs to add for what ``run`` returned, checked: output arcs,
         tokens moved at most once and only if taken, JSON data, capacity."""
@@ -589,7 +538,7 @@ class Engine:
         return tuple(add)
 
     def _check_room(
-        self, record: _Transition, firing: Firing, add: list[tuple[str, Token]]
+        self, record: TransitionRecord, firing: Firing, add: list[tuple[str, Token]]
     ) -> None:
         counts: dict[str, int] = {}
         for place, _ in add:
@@ -610,128 +559,11 @@ class Engine:
 
     # -- failures, returns, cancellation -----------------------------------------------------------
 
-    async def _return(self, record: _Transition, firing: Firing, why: str) -> bool:
-        """Give a firing's tokens back to their places; ``False`` if the store refused."""
-        now = self.clock.now()
-        if not firing.committed:  # its start was never written: nothing to give back
-            self._settled(record, firing, now)
-            revision = self.state.revision  # type: ignore[union-attr]
-            if why == "cancelled":
-                firing.state = "cancelled"
-                self.stats.cancelled(record.name)
-                self.emit(FiringCancelled(now, revision, firing))
-            return True
-        release = firing.pairs
-        try:
-            change = await self._write(
-                Commit("return", firing.id, record.name, record.region, release=release,
-                       fence=self.leaders.get(record.region), time=now, node=self.node, note=why)
-            )
-        except FencingError:
-            self._lost(record.region)
-            return False
-        self._settled(record, firing, now)
-        if why == "cancelled":
-            firing.state = "cancelled"
-            self.stats.cancelled(record.name)
-            self.emit(FiringCancelled(now, change.revision, firing))
-        return True
-
-    async def _fail(self, record: _Transition, firing: Firing, error: BaseException) -> None:
-        if not firing.committed:  # failed before it ever waited: its start was never written
-            self._started(firing, self.state.revision, ())  # type: ignore[union-attr]
-        policy = record.policy
-        record.failures += 1
-        record.last_error = error
-        firing.error = error
-        firing.state = "failed"
-        self.stats.failed(record.name)
-        now = self.clock.now()
-        if isinstance(policy, Retry):
-            if record.failures <= policy.times:
-                delay = policy.delay(record.failures)
-                action = f"retry {record.failures} of {policy.times} in {delay:g}s"
-                if await self._return(record, firing, "failed"):
-                    record.not_before = now + delay
-                    self._recheck_later(record, delay)
-                return self._failed(record, firing, error, action)
-            policy = policy.then
-        if isinstance(policy, ToPlace):
-            moved = await self._to_error_place(record, firing, policy.place)
-            if moved is not None:
-                return self._failed(record, firing, error, moved)
-            policy = Block()
-        await self._return(record, firing, "failed")
-        if isinstance(policy, Stop):
-            stop = FiringError(
-                f"transition {record.name!r} failed in firing {firing.id!r} and its policy "
-                f"stops the runner: {type(error).__name__}: {error}", record.name, firing.id,
-            )
-            stop.__cause__ = error
-            self._stop_error = stop
-            self.wake()
-            return self._failed(record, firing, error, "tokens returned; runner stopped")
-        self.block(record.name, f"run raised {type(error).__name__}: {error}")
-        self._failed(record, firing, error, "tokens returned; transition blocked")
-
-    def _failed(self, record: _Transition, firing: Firing, error: BaseException, action: str) -> None:
-        firing.finished = self.clock.now()
-        _LOGGER.warning("transition %r firing %s failed (%s): %r", record.name, firing.id, action,
-                        error, extra={"transition": record.name, "firing": firing.id})
-        self.emit(FiringFailed(firing.finished, self.state.revision, firing, error, action))  # type: ignore[union-attr]
-
-    async def _to_error_place(self, record: _Transition, firing: Firing, place: str) -> str | None:
-        state = self.state.places[place]  # type: ignore[union-attr]
-        tokens = [token for tokens in firing.taken.values() for token in tokens]
-        if state.capacity is not None and state.capacity - len(state) - state.reserved < len(tokens):
-            return None
-        remove = firing.pairs
-        add = tuple((place, _new_token(Token, (t.id, t.data, None))) for t in tokens)
-        now = self.clock.now()
-        try:
-            await self._write(
-                Commit("finish" if firing.committed else "fire", firing.id, record.name,
-                       record.region, remove=remove, add=add,
-                       fence=self.leaders.get(record.region), time=now, node=self.node,
-                       note="error")
-            )
-        except FencingError:
-            self._lost(record.region)
-            return "leadership lost"
-        self._settled(record, firing, now)
-        return f"tokens moved to {place!r}"
-
-    def _recheck_later(self, record: _Transition, delay: float) -> None:
-        if record.timer is not None:
-            record.timer.cancel()
-            self.timers -= 1
-
-        def due() -> None:
-            record.timer = None
-            self.timers -= 1
-            self._mark(record)
-
-        self.timers += 1
-        record.timer = self.clock.call_later(delay, due)
-
     def block(self, name: str, reason: str = "blocked by hand") -> None:
-        record = self.transition(name)
-        if record.blocked:
-            return
-        record.blocked = True
-        record.block_reason = reason
-        self.emit(TransitionBlocked(self.clock.now(), name, reason))
+        self.outcomes.block(name, reason)
 
     def unblock(self, name: str) -> None:
-        record = self.transition(name)
-        if not record.blocked:
-            return
-        record.blocked = False
-        record.block_reason = ""
-        record.failures = 0
-        record.not_before = 0.0
-        self.emit(TransitionUnblocked(self.clock.now(), name))
-        self._mark(record)
+        self.outcomes.unblock(name)
 
     def _lost(self, region: str) -> None:
         """Our leadership of ``region`` is gone: forget its firings (the next leader recovers
@@ -895,7 +727,7 @@ class Engine:
                     elif isinstance(outcome, Disabled):
                         record.wait_for = outcome.wait_for
                         if outcome.recheck_after is not None:
-                            self._recheck_later(record, outcome.recheck_after)
+                            self.outcomes._recheck_later(record, outcome.recheck_after)
                     if self._completed or self._stop_error is not None:
                         break
                     budget -= 1
@@ -959,7 +791,7 @@ class Engine:
         self.running = 0
         for record, firing, _ in list(self._active.values()):
             try:
-                await self._return(record, firing, "cancelled")
+                await self.outcomes._return(record, firing, "cancelled")
             except StoreError as exc:
                 _LOGGER.warning("could not return the tokens of firing %s: %r", firing.id, exc)
 
@@ -972,7 +804,7 @@ class Engine:
             if record.mine and type(self.check_quietly(record)) is Enabled
         ]
 
-    def check_quietly(self, record: _Transition) -> Enabled | Disabled:
+    def check_quietly(self, record: TransitionRecord) -> Enabled | Disabled:
         emit = self.emit
         self.emit = _ignore  # type: ignore[method-assign]
         try:
@@ -1001,15 +833,3 @@ class Engine:
 
 def _ignore(event: Any) -> None:
     pass
-
-
-def _well_formed(enabled: Enabled) -> bool:
-    """``Enabled.take`` is a mapping of place names to lists of tokens or token ids."""
-    take = enabled.take
-    if not isinstance(take, Mapping):
-        return False
-    return all(
-        isinstance(place, str) and isinstance(tokens, (list, tuple))
-        and all(isinstance(token, (Token, str)) for token in tokens)
-        for place, tokens in take.items()
-    )
