@@ -29,6 +29,7 @@ from .executors import (
     _CURRENT_FIRING, Disabled, Enabled, StartContext,
     create_executor,
 )
+from .leading import Leading
 from .outcomes import Outcomes
 from .schedule import TransitionRecord, resume, well_formed
 from .state import Change, Commit, State
@@ -79,6 +80,7 @@ class Engine:
         self._reload_wanted = False
         self._stop_error: BaseException | None = None
         self.outcomes = Outcomes(self)
+        self.leading = Leading(self)
         self._sleepy = False
         self._shared = False  # reading the store's own live state (memory store)
         self._commit_now = getattr(store, "commit_now", None)
@@ -384,7 +386,7 @@ class Engine:
             self._mark(record)
             return False
         except FencingError:
-            self._lost(record.region)
+            self.leading.lose(record.region)
             return False
         firing.committed = True
         self._started(firing, change.revision, take)
@@ -470,7 +472,7 @@ class Engine:
         try:
             change = commit_now(commit) if commit_now is not None else await self._write(commit)
         except FencingError:
-            self._lost(record.region)
+            self.leading.lose(record.region)
             return
         self._settled(record, firing, now)
         if not firing.committed:
@@ -565,75 +567,18 @@ class Engine:
     def unblock(self, name: str) -> None:
         self.outcomes.unblock(name)
 
-    def _lost(self, region: str) -> None:
-        """Our leadership of ``region`` is gone: forget its firings (the next leader recovers
-        their tokens) and stop starting new ones there."""
-        leader = self.leaders.pop(region, None)
-        if leader is not None:
-            leader.lost = True
-            _LOGGER.warning("lost the leadership of region %r", region, extra={"region": region})
-        for firing_id, (record, firing, task) in list(self._active.items()):
-            if record.region == region:
-                del self._active[firing_id]
-                record.running -= 1
-                if task is not None:
-                    task.cancel()
-        self.wake()
-
-    # -- leadership and recovery -----------------------------------------------------------------
-
     async def lead(self) -> None:
-        """Campaign for every region this engine runs (standbys wait here) and recover the
-        firings that a previous leader left unfinished."""
-        for region in sorted(self.regions):
-            leader = self.leaders.get(region)
-            if leader is not None and not leader.lost:
-                continue
-            self.leaders[region] = await self.store.campaign(region, self.node, self._standing_by)
-            self.idle = False  # a leader now: busy until its loop finds nothing to do
-            await self._recover(region)
-
-    def _standing_by(self) -> None:
-        """A standby waits for another leader: it must not keep the others from finishing."""
-        self.idle = True
-        self.store.coordinator.settle()
+        """Campaign for every region this engine runs and recover what a predecessor left."""
+        await self.leading.lead()
 
     def join(self) -> None:
-        """Count as a busy runner of this process from now on (before connecting and
-        campaigning), so that the others do not finish while this one starts up."""
-        self.idle = False
-        self.store.coordinator.join(self)
+        self.leading.join()
 
     def leave(self) -> None:
-        self.idle = True
-        self.store.coordinator.leave(self)
-
-    async def _recover(self, region: str) -> None:
-        state = self.state
-        assert state is not None
-        for record_id, stored in list(state.firings.items()):
-            if stored.region != region or record_id in self._active:
-                continue
-            record = self._transitions.get(stored.transition)
-            if record is None:
-                continue
-            release = stored.taken
-            _LOGGER.warning("returning the tokens of unfinished firing %s of %r", record_id,
-                            stored.transition, extra={"transition": stored.transition,
-                                                      "firing": record_id})
-            await self._write(
-                Commit("return", record_id, stored.transition, region, release=release,
-                       fence=self.leaders.get(region), time=self.clock.now(), node=self.node,
-                       note="recovered")
-            )
-            self._mark(record)
+        self.leading.leave()
 
     async def resign(self) -> None:
-        for leader in list(self.leaders.values()):
-            await self.store.resign(leader)
-        self.leaders.clear()
-
-    # -- the loop ---------------------------------------------------------------------------------
+        await self.leading.resign()
 
     def pause(self) -> None:
         """Ask a running loop to return; running firings stay as they are and go on with the

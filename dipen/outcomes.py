@@ -50,7 +50,7 @@ class Outcomes:
                        fence=self.engine.leaders.get(record.region), time=now, node=self.engine.node, note=why)
             )
         except FencingError:
-            self.engine._lost(record.region)
+            self.engine.leading.lose(record.region)
             return False
         self.engine._settled(record, firing, now)
         if why == "cancelled":
@@ -118,7 +118,7 @@ class Outcomes:
                        note="error")
             )
         except FencingError:
-            self.engine._lost(record.region)
+            self.engine.leading.lose(record.region)
             return "leadership lost"
         self.engine._settled(record, firing, now)
         return f"tokens moved to {place!r}"
