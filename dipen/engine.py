@@ -13,7 +13,7 @@ import asyncio
 import logging
 import types
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .clock import _CLOCK, Clock
@@ -31,6 +31,7 @@ from .executors import (
 )
 from .leading import Leading
 from .outcomes import Outcomes
+from .placement import Placement
 from .schedule import TransitionRecord, resume, well_formed
 from .state import Change, Commit, State
 from .stats import Stats
@@ -81,6 +82,7 @@ class Engine:
         self._stop_error: BaseException | None = None
         self.outcomes = Outcomes(self)
         self.leading = Leading(self)
+        self.placement = Placement(self)
         self._sleepy = False
         self._shared = False  # reading the store's own live state (memory store)
         self._commit_now = getattr(store, "commit_now", None)
@@ -316,7 +318,7 @@ class Engine:
         firing's ``input`` (a manual step's data)."""
         places = self.state.places  # type: ignore[union-attr]
         try:
-            take, taken = self._taking(record, enabled)
+            take, taken = self.placement.taking(record, enabled)
         except ExecutorError as exc:  # a custom check_start chose tokens it cannot take
             self.emit(GuardFailed(self.clock.now(), record.name, exc))
             self.block(record.name, str(exc))
@@ -400,41 +402,6 @@ class Engine:
                           extra={"transition": firing.transition, "firing": firing.id,
                                  "tokens": tokens})
 
-    def _taking(
-        self, record: TransitionRecord, enabled: Enabled
-    ) -> tuple[tuple[tuple[str, str], ...], Mapping[str, Sequence[Token]]]:
-        """The ``(place, token id)`` pairs to take and the tokens themselves, per place."""
-        if record.trusted:  # built-in executors hand over free tokens of their own places
-            return tuple([(p, t.id) for p, ts in enabled.take.items() for t in ts]), enabled.take
-        free_in = self.state.places  # type: ignore[union-attr]
-        take: list[tuple[str, str]] = []
-        taken: dict[str, Sequence[Token]] = {}
-        for place, tokens in enabled.take.items():
-            self._check_take(record, place, tokens)
-            free = free_in[place].free
-            chosen = tuple(free[t if isinstance(t, str) else t.id] for t in tokens)
-            take.extend((place, token.id) for token in chosen)
-            taken[place] = chosen
-        return tuple(take), taken
-
-    def _check_take(self, record: TransitionRecord, place: str, tokens: Any) -> None:
-        state = self.state.places.get(place)  # type: ignore[union-attr]
-        arc_takes = any(a.place == place and a.kind.takes for a in record.transition.arcs)
-        if state is None or not arc_takes:
-            raise ExecutorError(
-                f"transition {record.name!r}: check_start wants to take from {place!r}, which it "
-                "has no IN arc from"
-            )
-        seen = set()
-        for token in tokens:
-            token_id = token if isinstance(token, str) else getattr(token, "id", None)
-            if token_id not in state.free or token_id in seen:
-                raise ExecutorError(
-                    f"transition {record.name!r}: check_start wants token {token_id!r} of "
-                    f"{place!r}, which is not free there (or listed twice)"
-                )
-            seen.add(token_id)
-
     def _done(self, record: TransitionRecord, firing: Firing, task: asyncio.Task[Any]) -> None:
         self._completed.append((record, firing, task))
         self.wake()
@@ -458,7 +425,7 @@ class Engine:
     async def finish(self, record: TransitionRecord, firing: Firing, result: Any) -> None:
         """Place what ``run`` returned and commit the end of the firing."""
         try:
-            add = self._placing(record, firing, record.executor.outputs(result))
+            add = self.placement.placing(record, firing, record.executor.outputs(result))
         except (ExecutorError, TokenError) as exc:
             await self.outcomes._fail(record, firing, exc)
             return
@@ -500,64 +467,6 @@ class Engine:
         record.running -= 1
         firing.finished = now
         self._mark(record)
-
-    def _placing(
-        self, record: TransitionRecord, firing: Firing, pairs: list[tuple[str, Any]]
-    ) -> tuple[tuple[str, Token], ...]:
-        """The ``(place, token)`` pairs to add for what ``run`` returned, checked: output arcs,
-        tokens moved at most once and only if taken, JSON data, capacity."""
-        gives = record.gives
-        taken_ids: set[str] | None = None
-        add: list[tuple[str, Token]] = []
-        for place, item in pairs:
-            if place not in gives:
-                raise ExecutorError(
-                    f"transition {record.name!r}: run placed a token on {place!r}, which it has "
-                    f"no OUT arc to (outputs: {', '.join(sorted(gives)) or 'none'})"
-                )
-            if type(item) is Token or isinstance(item, Token):
-                if taken_ids is None:
-                    taken_ids = {t.id for tokens in firing.taken.values() for t in tokens}
-                token_id, data = item.id, item.data
-                if token_id not in taken_ids:
-                    raise ExecutorError(
-                        f"transition {record.name!r}: run placed token {token_id!r} on {place!r}, "
-                        + ("but placed it twice; return data for new tokens"
-                           if any(t.id == token_id for _, t in add)
-                           else "which this firing did not take; return data for new tokens")
-                    )
-                taken_ids.discard(token_id)
-                if type(data) not in _FROZEN:
-                    data = self.store.codec.prepare(data, f"transition {record.name!r}, place {place!r}")
-                token = _new_token(Token, (token_id, data, None))
-            else:
-                if type(item) not in _FROZEN:
-                    item = self.store.codec.prepare(item, f"transition {record.name!r}, place {place!r}")
-                token = _new_token(Token, (self.store.new_token_id(), item, None))
-            add.append((place, token))
-        if record.bounded:
-            self._check_room(record, firing, add)
-        return tuple(add)
-
-    def _check_room(
-        self, record: TransitionRecord, firing: Firing, add: list[tuple[str, Token]]
-    ) -> None:
-        counts: dict[str, int] = {}
-        for place, _ in add:
-            counts[place] = counts.get(place, 0) + 1
-        places = self.state.places  # type: ignore[union-attr]
-        for place, count in counts.items():
-            state = places[place]
-            if state.capacity is None:
-                continue
-            leaving = len(firing.taken.get(place, ()))
-            mine = sum(w for p, w in record.reserve if p == place)
-            room = state.capacity - len(state) + leaving - (state.reserved - mine)
-            if count > room:
-                raise ExecutorError(
-                    f"transition {record.name!r}: run placed {count} tokens on {place!r}, which "
-                    f"has room for {max(room, 0)} (capacity {state.capacity})"
-                )
 
     # -- failures, returns, cancellation -----------------------------------------------------------
 
