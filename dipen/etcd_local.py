@@ -116,12 +116,15 @@ class LocalEtcd:
         More command line arguments for etcd.
     timeout
         Seconds to wait for the server to become healthy.
+    port
+        The client port (default: a free one); the peer port is a free one.
     """
 
     def __init__(
         self,
         binary: str | None = None,
         *,
+        port: int | None = None,
         max_txn_ops: int | None = None,
         max_request_bytes: int | None = None,
         fsync: bool = True,
@@ -140,6 +143,8 @@ class LocalEtcd:
         self.endpoints: list[str] = []
         self.data_dir: str | None = None
         self._ports: tuple[int, int] | None = None
+        if port is not None:
+            self._ports = (port, next(p for p in _free_ports(2) if p != port))
         self._process: subprocess.Popen[bytes] | None = None
         self._log: object = None
 
@@ -263,6 +268,7 @@ class LocalEtcd:
 def local_etcd(
     binary: str | None = None,
     *,
+    port: int | None = None,
     max_txn_ops: int | None = None,
     max_request_bytes: int | None = None,
     fsync: bool = True,
@@ -280,5 +286,5 @@ def local_etcd(
     >>> server.running, server.endpoints
     (False, [])
     """
-    return LocalEtcd(binary, max_txn_ops=max_txn_ops, max_request_bytes=max_request_bytes,
-                     fsync=fsync, args=args, timeout=timeout)
+    return LocalEtcd(binary, port=port, max_txn_ops=max_txn_ops,
+                     max_request_bytes=max_request_bytes, fsync=fsync, args=args, timeout=timeout)

@@ -148,3 +148,26 @@ def test_status_shows_marking_firings_and_leaders(tmp_path, etcd_endpoints):
         [sys.executable, "-m", "dipen", "status", "nothing-here", "--etcd", etcd_endpoints[0]],
         capture_output=True, text=True, timeout=30)
     assert missing.returncode == 1 and "no net under prefix 'dipen/nothing-here/'" in missing.stderr
+
+
+def test_dipen_etcd_serves_until_stopped(tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "dipen", "etcd", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = server.stdout.readline()
+        assert f"serving on 127.0.0.1:{port}" in line
+        store = dipen.EtcdStore([f"127.0.0.1:{port}"])
+        net = dipen.Net("tiny").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        runner = dipen.Runner(net, store=store)
+        assert runner.run_sync().firings == 1
+        run_blocking(store.close())
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=20)
+        assert server.returncode == 0
+    finally:
+        finish(server)
