@@ -171,3 +171,30 @@ def test_dipen_etcd_serves_until_stopped(tmp_path):
         assert server.returncode == 0
     finally:
         finish(server)
+
+
+def test_an_unreachable_etcd_is_a_clear_error_after_a_bounded_wait():
+    net = dipen.Net("unreachable").place("a", tokens=1)
+    started = time.monotonic()
+    with pytest.raises(dipen.StoreError) as error:
+        dipen.Runner(net, store=dipen.EtcdStore(["127.0.0.1:1"], timeout=1.0)).run_sync()
+    assert time.monotonic() - started < 10
+    message = str(error.value)
+    assert "127.0.0.1:1" in message and "did not answer within 1 s" in message
+
+
+def test_a_different_net_under_the_same_prefix_is_refused(etcd_endpoints):
+    prefix = f"service-{os.getpid()}-mismatch/"
+    first = dipen.Net("shared").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+    other = dipen.Net("shared").place("a", tokens=1).place("c").transition("t", take="a", give="c")
+    store = dipen.EtcdStore(etcd_endpoints, prefix=prefix)
+    assert dipen.Runner(first, store=store).run_sync().firings == 1
+    second = dipen.EtcdStore(etcd_endpoints, prefix=prefix)
+    try:
+        with pytest.raises(dipen.NetMismatchError) as error:
+            dipen.Runner(other, store=second).run_sync()
+        assert "place 'c' is new" in str(error.value) and "place 'b' is stored" in str(error.value)
+        assert state(etcd_endpoints, prefix).places["b"].free  # nothing was changed
+    finally:
+        run_blocking(store.close())
+        run_blocking(second.close())

@@ -157,8 +157,15 @@ class Connection:
         """``exc`` as a :class:`StoreError` if it is a gRPC error, else ``None``."""
         if self.rpc is None or not isinstance(exc, self.rpc.AioRpcError):
             return None
-        return StoreError(f"etcd at {', '.join(self.endpoints)} failed: {exc.code().name}: "
-                          f"{exc.details()}")
+        where = ", ".join(self.endpoints)
+        code = exc.code().name
+        if code in ("DEADLINE_EXCEEDED", "UNAVAILABLE"):
+            return StoreError(
+                f"etcd at {where} did not answer within {self.timeout:g} s ({code}): is it "
+                "running and reachable? (`dipen etcd` starts a local one)")
+        if code == "UNAUTHENTICATED" or code == "INVALID_ARGUMENT" and "password" in exc.details():
+            return StoreError(f"etcd at {where} refused the credentials: {exc.details()}")
+        return StoreError(f"etcd at {where} failed: {code}: {exc.details()}")
 
     async def call(self, method: Any, request: Any) -> Any:
         """A read (or a refused-before-applied write): re-authenticates once if needed."""
