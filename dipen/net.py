@@ -431,6 +431,12 @@ class Net:
 
         return to_networkx(self, marking)
 
+    def to_dot(self, marking: Any = None) -> str:
+        """The net as Graphviz DOT text (see :func:`dipen.viz.export.to_dot`)."""
+        from .viz.export import to_dot
+
+        return to_dot(self, marking)
+
     def _repr_svg_(self) -> str:
         from .viz.draw import to_svg
 

@@ -443,3 +443,34 @@ def test_net_to_networkx_matches_viz():
     assert graph.nodes["a"]["kind"] == "place" and graph.nodes["t"]["kind"] == "transition"
     assert set(graph.edges) == {("a", "t"), ("t", "b")}
     assert len(net.draw().axes) == 1
+
+
+# -- Graphviz export ------------------------------------------------------------------------------
+
+
+def test_to_dot_writes_every_place_transition_and_arc_style():
+    net = (dipen.Net('quote "me"').place("a", tokens=2).place("b", capacity=3).place("c")
+           .place("d").transition("t", take={"a": 2}, give="b", read="c", region="r1")
+           .transition("u", take="b", give="b", region="r2")
+           .transition("v", give="d", read="d", region="r2"))
+    dot = net.to_dot()
+    assert dot.startswith('digraph "quote \\"me\\"" {') and dot.rstrip().endswith("}")
+    assert '"a" [shape=circle, label="a\\n2"];' in dot
+    assert '"b" [shape=circle, label="b\\n0/3"];' in dot
+    assert 'subgraph "cluster_r1"' in dot and 'subgraph "cluster_r2"' in dot
+    assert '"a" -> "t" [label="2"];' in dot
+    assert '"c" -> "t" [style=dashed];' in dot
+    assert '"b" -> "u" [dir=both];' in dot
+    assert '"d" -> "v" [style=dashed, dir=both];' in dot
+    assert '"t" -> "b";' in dot
+    assert dot.count("->") == len(net.arcs)
+    marked = net.to_dot({"a": 0, "b": 1})
+    assert '"a" [shape=circle, label="a"];' in marked and 'label="b\\n1/3"' in marked
+
+
+def test_to_dot_is_valid_for_networkx_pydot_free_parsers():
+    """Balanced braces and quotes: a cheap structural check of the DOT text."""
+    net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+    dot = net.to_dot()
+    assert dot.count("{") == dot.count("}") == 1
+    assert all(line.count('"') % 2 == 0 for line in dot.splitlines())
