@@ -135,7 +135,7 @@ class SimulatedClock(Clock):
     def now(self) -> float:
         return self._now
 
-    def call_later(self, seconds: float, callback: Callable[[], Any]) -> Handle:
+    def call_later(self, seconds: float, callback: Callable[[], Any]) -> _Timer:
         timer = _Timer(self._now + max(0.0, seconds), callback)
         heapq.heappush(self._timers, (timer.when, next(self._order), timer))
         return timer
@@ -150,8 +150,7 @@ class SimulatedClock(Clock):
             if not future.done():
                 future.set_result(None)
 
-        timer = _Timer(self._now + max(0.0, seconds), due)
-        heapq.heappush(self._timers, (timer.when, next(self._order), timer))
+        timer = self.call_later(seconds, due)
         self.sleeping += 1
         for listener in self.listeners:
             listener()

@@ -161,8 +161,12 @@ class Engine:
         for record, _, _ in self._active.values():
             for place, weight in record.reserve:
                 state.places[place].reserved += weight
+        self._caught_up(state.revision)
+
+    def _caught_up(self, revision: int) -> None:
+        """Release the writes that waited for this replica to reach ``revision``."""
         waiting = self._catching_up
-        while waiting and waiting[0][0] <= state.revision:
+        while waiting and waiting[0][0] <= revision:
             _, future = waiting.popleft()
             if not future.done():
                 future.set_result(None)
@@ -187,28 +191,22 @@ class Engine:
         state = self.state
         if state is None:
             return
-        dependents = self._dependents
         queue = self._queue
         if self._shared:  # the store applied it to the state we read
-            for pairs in (change.take, change.remove, change.add, change.release):
-                for place, _ in pairs:
-                    for record in dependents.get(place, ()):
-                        if not record.dirty and (record.wait_for is None or record.wait_for == place):
-                            record.dirty = True
-                            queue.append(record)
+            touched = [place for pairs in (change.take, change.remove, change.add, change.release)
+                       for place, _ in pairs]
         elif change.revision <= state.revision:
             return
         else:
-            for place in state.apply(change):
-                for record in dependents.get(place, ()):
-                    if not record.dirty and (record.wait_for is None or record.wait_for == place):
-                        record.dirty = True
-                        queue.append(record)
-            waiting = self._catching_up
-            while waiting and waiting[0][0] <= state.revision:
-                _, future = waiting.popleft()
-                if not future.done():
-                    future.set_result(None)
+            touched = state.apply(change)
+        dependents = self._dependents
+        for place in touched:
+            for record in dependents.get(place, ()):
+                if not record.dirty and (record.wait_for is None or record.wait_for == place):
+                    record.dirty = True
+                    queue.append(record)
+        if not self._shared:
+            self._caught_up(state.revision)
             if self._sleepy and not queue:  # others may have waited for this runner to see it
                 self.store.coordinator.settle()
         if change.node != self.node:

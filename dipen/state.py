@@ -75,8 +75,8 @@ class Change(NamedTuple):
     @property
     def places(self) -> set[str]:
         """The places this change touched."""
-        return {p for p, _ in self.take} | {p for p, _ in self.remove} | {
-            p for p, _ in self.add} | {p for p, _ in self.release}
+        return {place for pairs in (self.take, self.remove, self.add, self.release)
+                for place, _ in pairs}
 
 
 def _where(commit: Commit) -> str:
