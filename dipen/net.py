@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -67,7 +68,8 @@ class ArcKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A place: its name, its capacity (``None`` = unbounded) and the data of its initial tokens.
+    """A place: its name, its capacity (``None`` = unbounded), the data of its initial tokens and
+    where an editor drew it (``position``, see :meth:`Net.place`).
 
     Examples
     --------
@@ -78,6 +80,7 @@ class Place:
     name: str
     capacity: int | None = None
     initial: tuple[Any, ...] = ()
+    position: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         parts = [repr(self.name)]
@@ -122,7 +125,7 @@ class Arc:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """A transition: its name, region, arcs and behaviour.
+    """A transition: its name, region, arcs, behaviour and where an editor drew it (``position``).
 
     The behaviour is one of: no code (classic P/T), ``run``/``guard`` callables (the decorator
     form), or an ``executor`` class (the full contract of :class:`dipen.Executor`).
@@ -137,6 +140,7 @@ class Transition:
     data: Any = None
     on_error: ErrorPolicy = field(default_factory=lambda: error_policy("block", ""))
     concurrency: int = 1
+    position: tuple[float, float] | None = None
 
     @property
     def kind(self) -> str:
@@ -244,22 +248,27 @@ class Net:
     # -- building ----------------------------------------------------------------------------
 
     def place(
-        self, name: str, tokens: int | Iterable[Any] | None = None, capacity: int | None = None
+        self, name: str, tokens: int | Iterable[Any] | None = None, capacity: int | None = None,
+        *, position: tuple[float, float] | None = None,
     ) -> Net:
         """Add a place and return the net.
 
         ``tokens`` is the initial marking: an int for that many plain tokens, or a list with
         the data of each token. ``capacity`` bounds how many tokens the place may hold.
+        ``position`` is where an editor drew the place, ``(x, y)`` with y growing downwards
+        (as in PNML and SVG); the drawing uses it when every node has one.
 
         Raises
         ------
         NetError
-            On a duplicate or empty name, a negative capacity or more tokens than the capacity.
+            On a duplicate or empty name, a negative capacity, more tokens than the capacity
+            or a position that is not two finite numbers.
         TokenError
             If initial token data is not JSON.
         """
         self._check_new_name(name, "place")
         where = self._where("place", name)
+        position = _position(position, where)
         if capacity is not None and (type(capacity) is not int or capacity < 0):
             raise NetError(f"{where}: capacity must be an int >= 0 or None, not {capacity!r}")
         if tokens is None:
@@ -282,7 +291,7 @@ class Net:
             raise NetError(
                 f"{where}: {len(initial)} initial tokens exceed its capacity of {capacity}"
             )
-        self._places[name] = Place(name, capacity, initial)
+        self._places[name] = Place(name, capacity, initial, position)
         return self
 
     def transition(
@@ -299,6 +308,7 @@ class Net:
         data: Any = None,
         on_error: Any = "block",
         concurrency: int = 1,
+        position: tuple[float, float] | None = None,
     ) -> Any:
         """Add a transition and return the net; without a name, return a decorator.
 
@@ -313,6 +323,7 @@ class Net:
         ``executor`` is a :class:`dipen.Executor` subclass (the full contract). ``data`` is
         passed to the executor's contexts. ``on_error`` is the error policy.
         ``concurrency`` is how many firings of this transition may run at once.
+        ``position`` is where an editor drew the transition (see :meth:`place`).
 
         Examples
         --------
@@ -325,7 +336,7 @@ class Net:
         """
         options = dict(
             take=take, give=give, read=read, region=region, guard=guard, data=data,
-            on_error=on_error, concurrency=concurrency,
+            on_error=on_error, concurrency=concurrency, position=position,
         )
         if callable(name) and not isinstance(name, str):  # @net.transition without parentheses
             self._add_transition(name.__name__, run=name, **options)
@@ -437,6 +448,12 @@ class Net:
 
         return to_dot(self, marking)
 
+    def to_pnml(self) -> str:
+        """The net as PNML text, a P/T net (see :func:`dipen.pnml.dumps`)."""
+        from .pnml import dumps
+
+        return dumps(self)
+
     def _repr_svg_(self) -> str:
         from .viz.draw import to_svg
 
@@ -445,7 +462,7 @@ class Net:
     def to_dict(self) -> dict[str, Any]:
         """The net's structure as JSON data: what a store publishes and compares.
 
-        Behaviour (code) is named, not serialised.
+        Behaviour (code) is named, not serialised. A ``position`` is listed only when set.
 
         Examples
         --------
@@ -455,7 +472,8 @@ class Net:
         return {
             "name": self.name,
             "places": [
-                {"name": p.name, "capacity": p.capacity, "tokens": list(p.initial)}
+                {"name": p.name, "capacity": p.capacity, "tokens": list(p.initial),
+                 **_position_dict(p.position)}
                 for p in self._places.values()
             ],
             "transitions": [
@@ -467,6 +485,7 @@ class Net:
                         {"place": a.place, "kind": a.kind.value, "weight": a.weight, "name": a.name}
                         for a in t.arcs
                     ],
+                    **_position_dict(t.position),
                 }
                 for t in self._transitions.values()
             ],
@@ -486,10 +505,11 @@ class Net:
     def _add_transition(
         self, name: Any, *, run: Callable[..., Any] | None = None, executor: type | None = None,
         take: Any, give: Any, read: Any, region: str, guard: Callable[..., Any] | None,
-        data: Any, on_error: Any, concurrency: int,
+        data: Any, on_error: Any, concurrency: int, position: tuple[float, float] | None = None,
     ) -> None:
         self._check_new_name(name, "transition")
         where = self._where("transition", name)
+        position = _position(position, where)
         if not isinstance(region, str) or not region or "/" in region:
             raise NetError(f"{where}: region must be a non-empty str without '/', not {region!r}")
         if type(concurrency) is not int or concurrency < 1:
@@ -552,7 +572,7 @@ class Net:
             weight = next(weights[k][place] for k in ("take", "give", "read") if place in weights[k])
             arcs.append(self._make_arc(place, name, kind, None, weight, where, "take/give/read"))
         transition = Transition(
-            name, region, tuple(arcs), run, guard, executor, data, policy, concurrency
+            name, region, tuple(arcs), run, guard, executor, data, policy, concurrency, position
         )
         self._check_policy(transition, where)
         self._transitions[name] = transition
@@ -613,6 +633,26 @@ class Net:
                     f"(places: {', '.join(self._places)})"
                 )
             policy = getattr(policy, "then", None)
+
+
+def _position(position: Any, where: str) -> tuple[float, float] | None:
+    """``position`` as two floats, or a NetError naming ``where``."""
+    if position is None:
+        return None
+    try:
+        x, y = position
+        point = (float(x), float(y))
+        valid = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and math.isfinite(v) for v in (x, y))
+    except (TypeError, ValueError):
+        valid = False
+    if not valid or isinstance(position, (str, bytes)):
+        raise NetError(f"{where}: position must be two finite numbers (x, y), not {position!r}")
+    return point
+
+
+def _position_dict(position: tuple[float, float] | None) -> dict[str, list[float]]:
+    return {} if position is None else {"position": list(position)}
 
 
 def _replace_arcs(transition: Transition, arcs: tuple[Arc, ...]) -> Transition:

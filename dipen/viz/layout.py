@@ -180,9 +180,10 @@ def _spring(net: Net, seed: int) -> dict[str, tuple[float, float]]:
 
 
 def resolve_positions(net: Net, spec: Any) -> dict[str, tuple[float, float]]:
-    """Positions from ``spec``: ``None`` (the default layout), a layout name, or a dict."""
+    """Positions from ``spec``: ``None`` (the nodes' own positions when every node has one,
+    else the default layout), a layout name, or a dict."""
     if spec is None:
-        return layout(net)
+        return _given(net) or layout(net)
     if isinstance(spec, str):
         return layout(net, spec)
     if isinstance(spec, Mapping):
@@ -198,6 +199,23 @@ def resolve_positions(net: Net, spec: Any) -> dict[str, tuple[float, float]]:
         f"net {net.name!r}: layout must be {' or '.join(map(repr, _LAYOUTS))} or a dict of "
         f"positions, not {type(spec).__name__}"
     )
+
+
+def _given(net: Net) -> dict[str, tuple[float, float]] | None:
+    """The nodes' own positions (an editor's, y downwards) in data units, scaled so that nodes
+    are as far apart as the layered layout puts them; None unless every node has one."""
+    nodes = [*net.places.values(), *net.transitions.values()]
+    points = {node.name: node.position for node in nodes if node.position is not None}
+    if not points or len(points) < len(nodes):
+        return None
+    flipped = [(x, -y) for x, y in points.values()]
+    nearest = sorted(min((math.dist(a, b) for b in flipped if b is not a), default=0.0)
+                     for a in flipped)
+    gap = nearest[len(nearest) // 2]  # the median distance to the nearest node
+    scale = _X_GAP / gap if gap else 1.0
+    left, top = min(x for x, _ in flipped), max(y for _, y in flipped)
+    return {name: (round((x - left) * scale, 6) + 0.0, round((y - top) * scale, 6) + 0.0)
+            for name, (x, y) in zip(points, flipped)}
 
 
 # -- geometry shared by the static drawing and the live view ----------------------------------
