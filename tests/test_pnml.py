@@ -491,38 +491,44 @@ def pm4py():
     return pytest.importorskip("pm4py")
 
 
-def pm4py_philosophers(pm4py, n):
+def pm4py_net(name, places, transitions, arcs, net_class=None):
+    """A pm4py net and its initial marking: ``places`` ``{name: tokens}``, ``transitions``
+    ``{name: label}`` (None: invisible), ``arcs`` ``[(source, target, add_arc_from_to options)]``."""
     from pm4py.objects.petri_net.obj import Marking, PetriNet
     from pm4py.objects.petri_net.utils.petri_utils import add_arc_from_to
 
-    net, marking = PetriNet(f"philosophers{n}"), Marking()
-
-    def place(name, tokens=0):
-        node = PetriNet.Place(name)
-        net.places.add(node)
+    net_class = net_class or PetriNet
+    net, marking, nodes = net_class(name), Marking(), {}
+    for place, tokens in places.items():
+        nodes[place] = net_class.Place(place)
+        net.places.add(nodes[place])
         if tokens:
-            marking[node] = tokens
-        return node
-
-    think = [place(f"think{i}", 1) for i in range(n)]
-    eat = [place(f"eat{i}") for i in range(n)]
-    fork = [place(f"fork{i}", 1) for i in range(n)]
-    for i in range(n):
-        pick = PetriNet.Transition(f"pick{i}", "pick up")  # the same label for every philosopher
-        drop = PetriNet.Transition(f"drop{i}", None)  # invisible
-        net.transitions.update((pick, drop))
-        for source in (think[i], fork[i], fork[(i + 1) % n]):
-            add_arc_from_to(source, pick, net)
-            add_arc_from_to(drop, source, net)
-        add_arc_from_to(pick, eat[i], net)
-        add_arc_from_to(eat[i], drop, net)
+            marking[nodes[place]] = tokens
+    for transition, label in transitions.items():
+        nodes[transition] = net_class.Transition(transition, label)
+        net.transitions.add(nodes[transition])
+    for source, target, options in arcs:
+        add_arc_from_to(nodes[source], nodes[target], net, **options)
     return net, marking
+
+
+def pm4py_philosophers(n):
+    places, transitions, arcs = {}, {}, []
+    for i in range(n):
+        places.update({f"think{i}": 1, f"eat{i}": 0, f"fork{i}": 1})
+    for i in range(n):
+        transitions[f"pick{i}"] = "pick up"  # the same label for every philosopher
+        transitions[f"drop{i}"] = None  # invisible
+        for place in (f"think{i}", f"fork{i}", f"fork{(i + 1) % n}"):
+            arcs += [(place, f"pick{i}", {}), (f"drop{i}", place, {})]
+        arcs += [(f"pick{i}", f"eat{i}", {}), (f"eat{i}", f"drop{i}", {})]
+    return pm4py_net(f"philosophers{n}", places, transitions, arcs)
 
 
 def test_reads_pm4py_philosophers(pm4py, tmp_path):
     from pm4py.objects.petri_net.obj import Marking
 
-    pm_net, marking = pm4py_philosophers(pm4py, 3)
+    pm_net, marking = pm4py_philosophers(3)
     path = tmp_path / "philosophers.pnml"
     pm4py.write_pnml(pm_net, marking, Marking({next(iter(pm_net.places)): 1}), str(path))
     net = pnml.read(path)
@@ -562,18 +568,12 @@ def sorted_dict(net: Net) -> dict:
 
 def test_reads_pm4py_weights_and_discovered_models(pm4py, tmp_path):
     import pandas as pd
-    from pm4py.objects.petri_net.obj import Marking, PetriNet
-    from pm4py.objects.petri_net.utils.petri_utils import add_arc_from_to
+    from pm4py.objects.petri_net.obj import Marking
 
-    pm_net = PetriNet("batch")
-    raw, parts = PetriNet.Place("raw"), PetriNet.Place("parts")
-    cut = PetriNet.Transition("cut", "cut")
-    pm_net.places.update((raw, parts))
-    pm_net.transitions.add(cut)
-    add_arc_from_to(raw, cut, pm_net, weight=2)
-    add_arc_from_to(cut, parts, pm_net, weight=3)
+    pm_net, marking = pm4py_net("batch", {"raw": 5, "parts": 0}, {"cut": "cut"},
+                                [("raw", "cut", {"weight": 2}), ("cut", "parts", {"weight": 3})])
     path = tmp_path / "batch.pnml"
-    pm4py.write_pnml(pm_net, Marking({raw: 5}), Marking(), str(path))
+    pm4py.write_pnml(pm_net, marking, Marking(), str(path))
     expected = Net("batch").place("raw", tokens=5).place("parts").transition(
         "cut", take={"raw": 2}, give={"parts": 3})
     assert sorted_dict(pnml.read(path)) == sorted_dict(expected)
@@ -600,17 +600,13 @@ def test_reads_pm4py_weights_and_discovered_models(pm4py, tmp_path):
 
 def test_pm4py_reset_and_inhibitor_arcs_are_refused(pm4py, tmp_path):
     from pm4py.objects.petri_net.obj import Marking, ResetInhibitorNet
-    from pm4py.objects.petri_net.utils.petri_utils import add_arc_from_to
 
-    pm_net = ResetInhibitorNet("special")
-    p, q = ResetInhibitorNet.Place("p"), ResetInhibitorNet.Place("q")
-    t = ResetInhibitorNet.Transition("t", "t")
-    pm_net.places.update((p, q))
-    pm_net.transitions.add(t)
-    add_arc_from_to(p, t, pm_net, type="inhibitor")
-    add_arc_from_to(q, t, pm_net, type="reset")
+    pm_net, marking = pm4py_net(
+        "special", {"p": 1, "q": 0}, {"t": "t"},
+        [("p", "t", {"type": "inhibitor"}), ("q", "t", {"type": "reset"})], ResetInhibitorNet,
+    )
     path = tmp_path / "special.pnml"
-    pm4py.write_pnml(pm_net, Marking(), Marking(), str(path))
+    pm4py.write_pnml(pm_net, marking, Marking(), str(path))
     with pytest.raises(PnmlError, match="uses what dipen does not model") as caught:
         pnml.read(path)
     assert sorted(problem.split(": ", 2)[2] for problem in caught.value.problems) == [

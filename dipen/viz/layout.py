@@ -204,9 +204,10 @@ def resolve_positions(net: Net, spec: Any) -> dict[str, tuple[float, float]]:
 def _given(net: Net) -> dict[str, tuple[float, float]] | None:
     """The nodes' own positions (an editor's, y downwards) in data units, scaled so that nodes
     are as far apart as the layered layout puts them; None unless every node has one."""
-    nodes = [*net.places.values(), *net.transitions.values()]
-    points = {node.name: node.position for node in nodes if node.position is not None}
-    if not points or len(points) < len(nodes):
+    given = [(p.name, p.position) for p in net.places.values()] + [
+        (t.name, t.position) for t in net.transitions.values()]
+    points = {name: position for name, position in given if position is not None}
+    if not points or len(points) < len(given):
         return None
     flipped = [(x, -y) for x, y in points.values()]
     nearest = sorted(min((math.dist(a, b) for b in flipped if b is not a), default=0.0)
