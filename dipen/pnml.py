@@ -661,10 +661,10 @@ class _Reader:
             if node.tag == "place":
                 capacity = settings.get("capacity")
                 net.place(names[node.id], tokens=node.tokens, position=node.position,
-                          capacity=None if capacity is None else self._setting(capacity, node))
+                          capacity=None if capacity is None else _integer(capacity))
             else:
                 net.transition(names[node.id], region=settings.get("region", "default"),
-                               concurrency=self._setting(settings.get("concurrency", "1"), node),
+                               concurrency=_integer(settings.get("concurrency", "1")),
                                position=node.position)
         for transition, listed in arcs.items():
             for place, kind, weight, arc_name in listed:
@@ -681,10 +681,6 @@ class _Reader:
             arc_ids=arc_ids,
         )
         return net
-
-    def _setting(self, value: str, node: _Node) -> Any:
-        """A number from dipen's toolspecific; the net builder checks its range."""
-        return int(value) if value.strip().isdigit() else value
 
     def _names(self) -> dict[str, str]:
         """The dipen name of every node by id: its PNML name if unique and valid, else its id."""
@@ -749,6 +745,11 @@ class _Reader:
             )
             return None
         return (ArcKind.IN, taken) if taken else (ArcKind.OUT, given)
+
+
+def _integer(value: str) -> Any:
+    """A number from dipen's toolspecific, else the text: the net builder checks both."""
+    return int(value) if value.strip().isdigit() else value
 
 
 def _valid(name: str | None) -> bool:
