@@ -1,5 +1,5 @@
 """The command line: ``dipen run`` (a net as a service), ``dipen status`` (what it looks like),
-``dipen etcd`` (a local development etcd), ``dipen tutorials`` and ``dipen bench local|viz``.
+``dipen etcd`` (a local development etcd), ``dipen tutorials`` and ``dipen bench local|etcd|viz``.
 
 ``python -m dipen`` is the same command.
 """
@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--repeat", type=int, default=5, help="runs per size (best is reported)")
     local.add_argument("--scale", type=float, default=1.0,
                        help="multiply the number of firings (e.g. 0.1 for a quick check)")
+    etcd_bench = bench_kinds.add_parser(
+        "etcd", help="firings/s on a local etcd (one ring, 64 rings, two regions) and failover time"
+    )
+    etcd_bench.add_argument("--etcd", action="append", metavar="HOST:PORT",
+                            help="measure on this etcd instead of starting a local one")
+    etcd_bench.add_argument("--scale", type=float, default=1.0,
+                            help="multiply the number of firings (e.g. 0.1 for a quick check)")
     viz = bench_kinds.add_parser(
         "viz", help="what a live view costs a runner firing about 1,000 transitions/s"
     )
@@ -162,6 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sizes = ((1, max(2, int(10_000 * args.scale))), (64, max(128, int(64_000 * args.scale)) // 64 * 64))
         local(sizes, repeat=args.repeat)
+    elif args.command == "bench" and args.kind == "etcd":
+        from .bench.etcd import etcd
+
+        scale = args.scale
+        etcd(args.etcd, firings=max(10, int(2000 * scale)), per_ring=max(2, int(100 * scale)),
+             cross=max(10, int(1000 * scale)))
     elif args.command == "bench" and args.kind == "viz":
         from .viz.bench import bench_viz
 

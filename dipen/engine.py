@@ -106,7 +106,9 @@ class Engine:
         await self.store.connect(self.net)
         live = getattr(self.store, "live", None)
         self._shared = live is not None
-        self._deferred = self._shared and self._commit_now is not None
+        # a firing that never waits is written once, start and finish together ("fire"); only a
+        # shared view written asynchronously (none so far) could not check it at that moment
+        self._deferred = not self._shared or self._commit_now is not None
         self._load(live() if live is not None else await self.store.snapshot())
 
     def _load(self, state: State) -> None:
@@ -242,7 +244,9 @@ class Engine:
         if change.revision > coordinator.latest:
             coordinator.latest = change.revision
         state = self.state
-        if not self._shared and state is not None and state.revision < change.revision:
+        if not self._shared and state is not None and state.revision + 1 == change.revision:
+            self._on_change(change)  # nothing came between: this view can apply it at once
+        elif not self._shared and state is not None and state.revision < change.revision:
             future = asyncio.get_running_loop().create_future()
             self._catching_up.append((change.revision, future))
             try:
@@ -366,7 +370,7 @@ class Engine:
         finally:
             _CURRENT_FIRING.reset(marker)
         await self.finish(record, firing, result)
-        return firing
+        return None if firing.state == "conflict" else firing
 
     async def _commit_start(
         self, record: TransitionRecord, firing: Firing, take: tuple[tuple[str, str], ...]
@@ -391,6 +395,15 @@ class Engine:
         firing.committed = True
         self._started(firing, change.revision, take)
         return True
+
+    def expect(self, record: TransitionRecord, firing: Firing) -> tuple[tuple[str, int], ...]:
+        """What a commit of ``firing`` compares: nothing once its start is written (its tokens
+        are held) or on a view the store writes synchronously; else the revisions of its
+        input places as this view saw them when it took the tokens."""
+        if firing.committed or (self._shared and self._commit_now is not None):
+            return ()
+        places = self.state.places  # type: ignore[union-attr]
+        return tuple((place, places[place].rev) for place in record.inputs)
 
     def _started(self, firing: Firing, revision: int, take: tuple[tuple[str, str], ...]) -> None:
         self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
@@ -431,13 +444,18 @@ class Engine:
         now = self.clock.now()
         # a firing that never waited is written as one change: start and finish together
         commit = _new_tuple(Commit, ("finish" if firing.committed else "fire", firing.id,
-                                     record.name, record.region, (), remove, add, (), (),
-                                     self.leaders.get(record.region), now, self.node, None))
+                                     record.name, record.region, (), remove, add, (),
+                                     self.expect(record, firing), self.leaders.get(record.region),
+                                     now, self.node, None))
         commit_now = self._commit_now
         try:
             change = commit_now(commit) if commit_now is not None else await self._write(commit)
         except FencingError:
             self.leading.lose(record.region)
+            return
+        except ConflictError:  # its inputs changed while it ran (it was never written): again
+            self._settled(record, firing, now)
+            firing.state = "conflict"
             return
         self._settled(record, firing, now)
         if not firing.committed:

@@ -74,18 +74,29 @@ def find_etcd() -> str:
     )
 
 
-def _die_with_parent() -> Callable[[], object] | None:
-    """On Linux, a ``preexec_fn`` that makes the server get ``SIGTERM`` when this process dies,
-    so that a killed test run or kernel leaves no etcd behind (``None`` elsewhere)."""
+def _die_with_parent() -> tuple[list[str], Callable[[], object] | None]:
+    """A command prefix or a ``preexec_fn`` that makes the server get ``SIGTERM`` when this
+    process dies (Linux), so that a killed test run or kernel leaves no etcd behind.
+
+    ``setpriv --pdeathsig`` (util-linux) where it exists: the child then runs no Python between
+    fork and exec, which a process using gRPC needs (gRPC's fork handlers can abort a child
+    forked while its threads are busy). Otherwise ``prctl`` in a ``preexec_fn``, unless gRPC
+    is loaded; elsewhere nothing.
+    """
     if not sys.platform.startswith("linux"):
-        return None
+        return [], None
+    setpriv = shutil.which("setpriv")
+    if setpriv is not None:
+        return [setpriv, "--pdeathsig", "TERM"], None
+    if "grpc" in sys.modules:
+        return [], None
     try:
         import ctypes
 
         prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before fork, not in the child
     except (OSError, AttributeError):
-        return None
-    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        return [], None
+    return [], lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _free_ports(count: int) -> list[int]:
@@ -186,17 +197,19 @@ class LocalEtcd:
         log_path = os.path.join(self.data_dir, "etcd.log")
         log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._log = log
+        wrapper, preexec = _die_with_parent()
         self._process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent(),
+            [*wrapper, *command], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=preexec,
         )
         self.endpoints = [f"127.0.0.1:{client}"]
         deadline = time.monotonic() + self.timeout
         while True:
-            if self._process.poll() is not None:
+            code = self._process.poll()
+            if code is not None:
                 tail = self._tail(log_path)
                 self.stop()
-                raise DipenError(f"etcd ({binary}) exited at start:\n{tail}")
+                raise DipenError(f"etcd ({binary}) exited at start (status {code}):\n{tail}")
             if self._healthy(client_url):
                 return self
             if time.monotonic() > deadline:

@@ -28,7 +28,8 @@ __all__ = [
 class Firing:
     """One firing of a transition: what it took, what it placed, when, and how it ended.
 
-    ``state`` is ``"running"``, ``"finished"``, ``"failed"`` or ``"cancelled"``.
+    ``state`` is ``"running"``, ``"finished"``, ``"failed"``, ``"cancelled"`` or ``"conflict"``
+    (never written: its inputs changed before its one-transaction commit; checked again).
     """
 
     __slots__ = (

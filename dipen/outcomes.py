@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .errors import FencingError, FiringError
+from .errors import ConflictError, FencingError, FiringError
 from .events import Firing, FiringCancelled, FiringFailed, TransitionBlocked, TransitionUnblocked
 from .policies import Block, Retry, Stop, ToPlace
 from .state import Commit
@@ -114,12 +114,16 @@ class Outcomes:
             await self.engine._write(
                 Commit("finish" if firing.committed else "fire", firing.id, record.name,
                        record.region, remove=remove, add=add,
+                       expect=self.engine.expect(record, firing),
                        fence=self.engine.leaders.get(record.region), time=now, node=self.engine.node,
                        note="error")
             )
         except FencingError:
             self.engine.leading.lose(record.region)
             return "leadership lost"
+        except ConflictError:  # never written, and its inputs changed meanwhile: nothing to move
+            self.engine._settled(record, firing, now)
+            return "its inputs changed meanwhile; nothing was moved"
         self.engine._settled(record, firing, now)
         return f"tokens moved to {place!r}"
 

@@ -600,13 +600,42 @@ def test_limits_are_checked_before_sending(etcd):
                 await store.commit(Commit("fire", "f", "t", "default", add=(("b", big),),
                                           fence=fence))
             assert await revision(store) == before
-            crowded = dipen.Net(unique("crowded")).place("a", tokens=200)
+            heavy = dipen.Net(unique("heavy")).place("a", tokens=["x" * (2 << 20)])
             other = EtcdStore(etcd.endpoints)
-            with pytest.raises(StoreError, match="publishing net 'crowded"):
-                await other.connect(crowded)
+            with pytest.raises(StoreError, match="publishing net 'heavy.*largest token"):
+                await other.connect(heavy)
             await other.close()
         finally:
             await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_big_initial_marking_is_published_in_parts_and_used_only_when_complete(etcd):
+    net = dipen.Net(unique("crowded")).place("a", tokens=[{"n": n} for n in range(700)])
+    net.place("b", tokens=3).transition("t", take="a", give="b")
+    prefix = f"dipen/{net.name}/"
+
+    async def main():
+        import aetcd
+
+        # what a publisher that died half-way left behind: tokens, but no net
+        host, port = etcd.endpoints[0].rsplit(":", 1)
+        async with aetcd.Client(host, int(port)) as raw:
+            await raw.put(f"{prefix}places/a/tokens/stale".encode(), b'{"data":1,"seq":0,"time":0}')
+        first, second = EtcdStore(etcd.endpoints), EtcdStore(etcd.endpoints)
+        try:
+            await asyncio.gather(first.connect(net), second.connect(net))
+            state = await second.snapshot()
+            assert [t["n"] for t in state.places["a"].free.values()] == list(range(700))
+            assert len(state.places["b"].free) == 3
+            history = await first.changes(0)
+            assert [c.kind for c in history] == ["init"]
+            assert len(history[0].add) == 703
+            assert history[0].add[699][1].data == {"n": 699}
+        finally:
+            await first.close()
+            await second.close()
 
     asyncio.run(main())
 

@@ -198,3 +198,16 @@ def test_a_different_net_under_the_same_prefix_is_refused(etcd_endpoints):
     finally:
         run_blocking(store.close())
         run_blocking(second.close())
+
+
+def test_bench_etcd_prints_every_figure_beside_the_raw_rates():
+    out = subprocess.run(
+        [sys.executable, "-m", "dipen", "bench", "etcd", "--scale", "0.05"],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("etcd   raw:") and "64 in flight" in lines[0]
+    for mark, unit in (("(a)", "firings/s"), ("(b)", "firings/s"), ("(c)", "firings/s"),
+                       ("(d)", " s (target <= 2.5 s)")):
+        assert any(mark in line and unit in line for line in lines), (mark, out.stdout)

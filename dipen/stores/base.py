@@ -107,6 +107,11 @@ class Store(abc.ABC):
         """Who leads each region now: ``{region: (node, fence)}``."""
         return {}
 
+    async def candidates(self) -> dict[str, list[tuple[str, int]]]:
+        """Every region's campaigning nodes, leader first, then the standbys in the order they
+        would take over: ``{region: [(node, fence), ...]}``."""
+        return {region: [leader] for region, leader in (await self.leaders()).items()}
+
     async def marking(self) -> Marking:
         """The current marking of the stored net."""
         return (await self.snapshot()).marking()

@@ -226,6 +226,14 @@ class MemoryStore(Store):
     async def leaders(self) -> dict[str, tuple[str, int]]:
         return {region: (lead.node, lead.fence) for region, lead in sorted(self._leaders.items())}
 
+    async def candidates(self) -> dict[str, list[tuple[str, int]]]:
+        found = {region: [(lead.node, lead.fence)] for region, lead in self._leaders.items()}
+        for region, queue in self._waiting.items():
+            for future, standby in queue:
+                if not future.done():
+                    found.setdefault(region, []).append((standby.node, standby.fence))
+        return dict(sorted(found.items()))
+
     def leader(self, region: str) -> Leadership | None:
         """The current leadership of ``region``, or ``None``."""
         return self._leaders.get(region)

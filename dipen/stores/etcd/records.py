@@ -12,7 +12,7 @@ import base64
 import json
 from typing import Any
 
-from ...errors import TokenError
+from ...errors import StoreError, TokenError
 from ...state import Change, Commit, FiringRecord, State
 from ...tokens import JsonCodec, Token, freeze
 
@@ -135,30 +135,40 @@ class Records:
             "note": commit.note,
         }).encode()
 
-    def rebuild(self, events: Any, keys: Keys) -> list[Change]:
-        """The changes among one watch response's events (a revision is never split)."""
-        tokens: dict[tuple[bytes, int], bytes] = {}
-        records = []
+    def rebuild(self, events: Any, keys: Keys,
+                pending: dict[bytes, bytes] | None = None) -> list[Change]:
+        """The changes among one watch response's events (a revision is never split).
+
+        A commit's change record is its transaction's last operation, so its added tokens'
+        keys come before it. ``pending`` carries token values from one response to the next:
+        a net whose initial marking is too big for one transaction is published in several,
+        its change record last (give the same dict for every response of one watch).
+        """
+        tokens: dict[bytes, bytes] = {} if pending is None else pending
+        changes = []
         for event in events:
             kv = event.kv
             if event.type:  # DELETE
                 continue
             if kv.key == keys.change:
-                records.append(kv)
+                r = json.loads(kv.value)
+                try:
+                    add = tuple(
+                        (place, Token(token_id, self.token_data(json.loads(
+                            tokens[keys.token(place, token_id)])), None))
+                        for place, token_id in r["add"])
+                except KeyError as exc:
+                    raise StoreError(
+                        f"the change at revision {kv.mod_revision} adds token key {exc.args[0]!r}, "
+                        "which the watch did not deliver (a history read that starts inside a "
+                        "net's publication?)") from None
+                tokens.clear()
+                changes.append(Change(
+                    kv.mod_revision, r["time"], r["node"], r["kind"], r["firing"],
+                    r["transition"], r["region"], pairs(r["take"]), pairs(r["remove"]), add,
+                    pairs(r["release"]), r["note"]))
             elif b"/tokens/" in kv.key:
-                tokens[(kv.key, kv.mod_revision)] = kv.value
-        changes = []
-        for kv in records:
-            revision = kv.mod_revision
-            r = json.loads(kv.value)
-            add = tuple(
-                (place, Token(token_id, self.token_data(json.loads(
-                    tokens[(keys.token(place, token_id), revision)])), None))
-                for place, token_id in r["add"])
-            changes.append(Change(
-                revision, r["time"], r["node"], r["kind"], r["firing"], r["transition"],
-                r["region"], pairs(r["take"]), pairs(r["remove"]), add, pairs(r["release"]),
-                r["note"]))
+                tokens[kv.key] = kv.value
         return changes
 
     def state(self, definition: dict[str, Any], kvs: list[Any], keys: Keys,

@@ -258,11 +258,12 @@ class EtcdStore(Store):
         last = reply.kvs[0].mod_revision if reply.kvs else 0
         target = last if until is None else min(until, last)
         found: list[Change] = []
+        pending: dict[bytes, bytes] = {}
         if target <= since:
             return found
         async with contextlib.aclosing(connection.watch(keys.start, keys.end, since + 1)) as responses:
             async for response in responses:
-                found.extend(c for c in self._records.rebuild(response.events, keys)
+                found.extend(c for c in self._records.rebuild(response.events, keys, pending)
                              if until is None or c.revision <= until)
                 if response.events[-1].kv.mod_revision >= target:
                     break
@@ -281,19 +282,23 @@ class EtcdStore(Store):
         return await self._election.campaign(region, node, on_wait)
 
     @_translated
-    async def leaders(self) -> dict[str, tuple[str, int]]:
-        """Who leads each region now: the lowest create_revision among its leader keys."""
+    async def candidates(self) -> dict[str, list[tuple[str, int]]]:
+        """Every region's campaigning nodes, leader first: ``{region: [(node, fence), ...]}``
+        (the fence is the leader key's create_revision; the lowest leads, the rest stand by)."""
         await self._open()
         start = f"{self.prefix}regions/".encode()
         reply = await self._connection.range(start, range_end(start))
-        found: dict[str, tuple[str, int]] = {}
+        found: dict[str, list[tuple[str, int]]] = {}
         for kv in reply.kvs:
             parts = kv.key[len(start):].decode().split("/")
             if len(parts) == 3 and parts[1] == "leader":
-                region = parts[0]
-                if region not in found or kv.create_revision < found[region][1]:
-                    found[region] = (kv.value.decode(), kv.create_revision)
-        return dict(sorted(found.items()))
+                found.setdefault(parts[0], []).append((kv.value.decode(), kv.create_revision))
+        return {region: sorted(nodes, key=lambda node: node[1])
+                for region, nodes in sorted(found.items())}
+
+    async def leaders(self) -> dict[str, tuple[str, int]]:
+        """Who leads each region now: the lowest create_revision among its leader keys."""
+        return {region: nodes[0] for region, nodes in (await self.candidates()).items()}
 
     async def resign(self, leadership: Leadership) -> None:
         await self._election.resign(leadership)

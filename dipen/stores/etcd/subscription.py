@@ -67,6 +67,7 @@ class Subscription:
     async def _follow(self) -> None:
         connection = self.connection
         keys = connection.keys
+        pending: dict[bytes, bytes] = {}
         delay = 0.05
         try:
             while True:
@@ -76,7 +77,8 @@ class Subscription:
                     ) as responses:
                         async for response in responses:
                             delay = 0.05
-                            for change in self.records.rebuild(response.events, keys):
+                            for change in self.records.rebuild(
+                                    response.events, keys, pending):
                                 try:
                                     self.callback(change)
                                 except Exception:

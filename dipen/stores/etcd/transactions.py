@@ -24,7 +24,7 @@ from ...tokens import Token
 from .connection import Connection, details
 from .election import Leaders
 from .lease import Lease
-from .records import Records, dumps, where
+from .records import Records, dumps, range_end, where
 
 if TYPE_CHECKING:
     from ...net import Net
@@ -96,8 +96,14 @@ class Transactions:
         self.max_request_bytes = max_request_bytes
 
     async def publish(self, net: Net, definition: dict[str, Any]) -> dict[str, Any] | None:
-        """Write the definition and the initial marking in one transaction if no net is stored;
-        returns the stored definition if another runner was first."""
+        """Write the definition and the initial marking if no net is stored; returns the stored
+        definition if another runner was first.
+
+        One transaction when it fits etcd's limits. A bigger initial marking is written in
+        several under a leased ``publishing`` key: its tokens first, the net key and the change
+        record last, so that nobody uses the net before it is complete; a publisher that dies
+        half-way leaves its lease to expire, and the next one clears what it wrote.
+        """
         connection, rpc = self._connection, self._connection.rpc
         add = tuple((place.name, Token(self._lease.next_id(), data))
                     for place in net.places.values() for data in place.initial)
@@ -106,15 +112,74 @@ class Transactions:
         ops, _ = self._writes(commit, self._lease.next_id())
         ops.insert(0, rpc.RequestOp(request_put=rpc.PutRequest(
             key=net_key, value=dumps(definition).encode())))
+        absent = rpc.Compare(key=net_key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
+                             create_revision=0)
         request = rpc.TxnRequest(
-            compare=[rpc.Compare(key=net_key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
-                                 create_revision=0)],
-            success=ops, failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=net_key))])
-        self._limit(request, commit, len(ops), f"publishing net {net.name!r}")
+            compare=[absent], success=ops,
+            failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=net_key))])
+        if len(ops) > self.max_txn_ops or request.ByteSize() + 1024 > self.max_request_bytes:
+            return await self._publish_in_parts(net, commit, ops)
         reply = await connection.call(connection.kv.Txn, request)  # refused or lost: connect again
         if reply.succeeded:
             return None
         return json.loads(reply.responses[0].response_range.kvs[0].value)  # type: ignore[no-any-return]
+
+    async def _publish_in_parts(self, net: Net, commit: Commit,
+                                ops: list[Any]) -> dict[str, Any] | None:
+        """``publish`` for an initial marking too big for one transaction (``ops``: the net
+        key first, the change record last, the token and place keys between)."""
+        connection, rpc = self._connection, self._connection.rpc
+        keys = connection.keys
+        lock = keys.start + b"publishing"
+        lease = await self._lease.ensure()
+        compare = rpc.Compare
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._lease.ttl + 2 * connection.timeout
+        while True:  # take the lock (clearing what a dead publisher left), or wait for the net
+            request = rpc.TxnRequest(
+                compare=[compare(key=keys.net, target=compare.CREATE, result=compare.EQUAL,
+                                 create_revision=0),
+                         compare(key=lock, target=compare.CREATE, result=compare.EQUAL,
+                                 create_revision=0)],
+                success=[rpc.RequestOp(request_put=rpc.PutRequest(key=lock, value=b"", lease=lease)),
+                         *(rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(
+                             key=keys.start + part, range_end=range_end(keys.start + part)))
+                           for part in (b"places/", b"firings/"))],
+                failure=[rpc.RequestOp(request_range=rpc.RangeRequest(key=keys.net))])
+            reply = await connection.call(connection.kv.Txn, request)
+            if reply.succeeded:
+                held = reply.header.revision
+                break
+            stored = reply.responses[0].response_range.kvs
+            if stored:
+                return json.loads(stored[0].value)  # type: ignore[no-any-return]
+            if loop.time() > deadline:
+                raise StoreError(f"publishing net {net.name!r}: another runner has been publishing "
+                                 f"it under {keys.prefix!r} for too long")
+            await asyncio.sleep(0.05)
+        mine = compare(key=lock, target=compare.CREATE, result=compare.EQUAL, create_revision=held)
+        body, first, last = ops[1:-1], ops[0], ops[-1]
+        size = max(1, self.max_txn_ops - 2)
+        part: list[Any] = []
+        for op in [*body, None]:
+            request = rpc.TxnRequest(compare=[mine], success=part)
+            if op is None or len(part) == size or (
+                    part and request.ByteSize() + op.ByteSize() + 1024 > self.max_request_bytes):
+                if part and not (await connection.call(connection.kv.Txn, request)).succeeded:
+                    raise StoreError(f"publishing net {net.name!r}: lost the publishing lock "
+                                     "(the lease expired); connect again")
+                part = []
+            if op is not None:
+                part.append(op)
+                self._limit(rpc.TxnRequest(compare=[mine], success=part), commit, len(part),
+                            f"publishing net {net.name!r}")
+        done = rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=lock))
+        request = rpc.TxnRequest(compare=[mine], success=[first, last, done])
+        self._limit(request, commit, 3, f"publishing net {net.name!r}")
+        if not (await connection.call(connection.kv.Txn, request)).succeeded:
+            raise StoreError(f"publishing net {net.name!r}: lost the publishing lock (the lease "
+                             "expired); connect again")
+        return None
 
     async def write(self, commit: Commit, places: frozenset[str]) -> int:
         """Write ``commit`` (whose places are among ``places``); its revision."""

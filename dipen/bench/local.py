@@ -1,4 +1,4 @@
-"""Benchmarks: ``dipen bench local`` (and later ``etcd``, ``viz``). They print figures; they
+"""``dipen bench local``: the engine on the memory store. It prints figures; they
 are never asserted in tests.
 
 ``local``: N independent two-place rings on the memory store. Place ``p1`` of each ring
@@ -13,8 +13,8 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from .net import Net
-from .runner import Runner
+from ..net import Net
+from ..runner import Runner
 
 __all__ = ["local", "ring_net"]
 
@@ -49,7 +49,7 @@ def _bare_loop(total: int) -> float:
     """Firings/s of a hand-written loop doing only the ring's own work (guard, the async step
     driven inline, moving the token between two dicts): no store, no events, no checks. The
     ceiling any engine in this interpreter could reach on this machine."""
-    from .tokens import Token
+    from ..tokens import Token
 
     async def step(token):  # type: ignore[no-untyped-def]
         return token.update(counter=token["counter"] - 1)
