@@ -163,7 +163,8 @@ class _Action:
         if self.moves:
             moving = iter([code for codes in choice for code in codes])
             return [(place, next(moving)) for place, weight in self.gives for _ in range(weight)]
-        return [(place, "null") for place, weight in self.gives for _ in range(weight)]
+        plain = _encode(None, self.codes)
+        return [(place, plain) for place, weight in self.gives for _ in range(weight)]
 
     def _run_outputs(self, key: Key, tokens: dict[str, tuple[Token, ...]],
                      binding: Binding) -> list[tuple[int, str]]:
