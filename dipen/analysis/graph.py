@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from ..errors import AnalysisError
+from .components import components
 from .omega import OMEGA
 
 if TYPE_CHECKING:
@@ -104,7 +105,14 @@ class State(Mapping[str, tuple[Any, ...]]):
 
 class Edge(NamedTuple):
     """One firing between two states: ``transition`` with ``binding`` (the data of the tokens
-    it took, ``{place: (data, ...)}``; empty for P/T nets, where any tokens are alike)."""
+    it took, ``{place: (data, ...)}``; empty for P/T nets, where any tokens are alike).
+
+    Examples
+    --------
+    >>> net = dipen.Net("n").place("a", tokens=["x", "y"]).place("b").transition("t", take="a", give="b")
+    >>> dipen.analysis.reachability(net).successors(0)
+    [Edge(0 -[t {'a': ('x',)}]-> 1), Edge(0 -[t {'a': ('y',)}]-> 2)]
+    """
 
     source: State
     transition: str
@@ -118,7 +126,15 @@ class Edge(NamedTuple):
 
 class Deadlock(NamedTuple):
     """A reachable state in which no transition is enabled, and the shortest firing sequence
-    from the initial state that reaches it (``path``); ``why`` says it in words."""
+    from the initial state that reaches it (``path``); ``why`` says it in words.
+
+    Examples
+    --------
+    >>> net = (dipen.Net("n").place("a", tokens=1).place("b").place("c")
+    ...        .transition("t", take="a", give="b").transition("u", take="b", give="c"))
+    >>> dipen.analysis.reachability(net).deadlocks()
+    [Deadlock(State(a=0, b=0, c=1), path=['t', 'u'])]
+    """
 
     state: State
     path: list[Edge]
@@ -232,7 +248,14 @@ class ReachabilityGraph:
         return len(self._keys) / self.seconds if self.seconds > 0 else float("inf")
 
     def successors(self, state: State | int) -> list[Edge]:
-        """The firings that leave ``state``."""
+        """The firings that leave ``state`` (a :class:`State` or its index).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> dipen.analysis.reachability(net).successors(0)
+        [Edge(0 -[t]-> 1)]
+        """
         return [self._edge(number) for number in self._outgoing()[self._index(state)]]
 
     def path_to(self, state: State | int) -> list[Edge]:
@@ -301,7 +324,14 @@ class ReachabilityGraph:
         return dict(zip(self.places, highest))
 
     def is_bounded(self) -> bool:
-        """Whether every place has a bound (see :meth:`bounds`)."""
+        """Whether every place has a bound (see :meth:`bounds`).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).transition("t", read="a", give="a")
+        >>> dipen.analysis.reachability(net, max_states=10).is_bounded()
+        False
+        """
         return all(bound is not OMEGA for bound in self.bounds().values())
 
     def dead_transitions(self) -> list[str]:
@@ -323,7 +353,14 @@ class ReachabilityGraph:
         return [name for number, name in enumerate(self.transitions) if number not in fired]
 
     def is_reversible(self) -> bool:
-        """Whether the initial state can be reached again from every reachable state."""
+        """Whether the initial state can be reached again from every reachable state.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> dipen.analysis.reachability(net).is_reversible()
+        False
+        """
         self._need_complete("is_reversible()")
         home = self._home()
         return bool(home) and 0 in home
@@ -371,7 +408,15 @@ class ReachabilityGraph:
         return graph
 
     def draw(self, **options: Any) -> Figure:
-        """A matplotlib figure of the state graph (see :func:`dipen.viz.state_graph.draw`)."""
+        """A matplotlib figure of the state graph (see :func:`dipen.viz.state_graph.draw`).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> figure = dipen.analysis.reachability(net).draw()
+        >>> [t.get_text() for t in figure.axes[0].texts if t.get_gid().startswith("state-label")]
+        ['a=1', 'b=1']
+        """
         from ..viz.state_graph import draw
 
         return draw(self, **options)
@@ -437,7 +482,7 @@ class ReachabilityGraph:
         """The states of the only bottom strongly connected component (none if several)."""
         outgoing = self._outgoing()
         successors = [[self._target[edge] for edge in edges] for edges in outgoing]
-        component = _components(successors)
+        component = components(successors)
         bottom = set(component)
         for source, targets in enumerate(successors):
             for target in targets:
@@ -448,48 +493,3 @@ class ReachabilityGraph:
         (only,) = bottom
         return {index for index, number in enumerate(component) if number == only}
 
-
-def _components(successors: list[list[int]]) -> list[int]:
-    """Strongly connected component number of every node (Tarjan's algorithm, iterative)."""
-    count = len(successors)
-    order = [-1] * count
-    low = [0] * count
-    component = [-1] * count
-    stack: list[int] = []
-    on_stack = [False] * count
-    counter = components = 0
-    for root in range(count):
-        if order[root] >= 0:
-            continue
-        work = [(root, 0)]
-        order[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        while work:
-            node, position = work[-1]
-            targets = successors[node]
-            if position < len(targets):
-                work[-1] = (node, position + 1)
-                target = targets[position]
-                if order[target] < 0:
-                    order[target] = low[target] = counter
-                    counter += 1
-                    stack.append(target)
-                    on_stack[target] = True
-                    work.append((target, 0))
-                elif on_stack[target] and order[target] < low[node]:
-                    low[node] = order[target]
-                continue
-            work.pop()
-            if work and low[node] < low[work[-1][0]]:
-                low[work[-1][0]] = low[node]
-            if low[node] == order[node]:
-                while True:
-                    member = stack.pop()
-                    on_stack[member] = False
-                    component[member] = components
-                    if member == node:
-                        break
-                components += 1
-    return component
