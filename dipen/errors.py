@@ -13,9 +13,14 @@
     ├── EtcdNotFoundError           no etcd server binary to start a local etcd
     ├── AnalysisError               an analysis cannot answer (undeclared code, net too large,
     │                               incomplete state space)
+    ├── RecordingError              a recording (JSON lines) cannot be written or read
+    │   └── SnapshotError           a snapshot test's run differs from its stored snapshot,
+    │                               or the snapshot is missing
     └── StoreError                  the store refused or failed an operation
         ├── ConflictError           optimistic concurrency: the places changed meanwhile
         ├── FencingError            the writer is no longer the leader of its region
+        ├── UnavailableError        the store did not answer (long enough to know whether a
+        │                           write happened)
         ├── NetMismatchError        the store holds a different net under that name/prefix
         └── CompactedError          the history asked for was compacted away
 
@@ -37,9 +42,12 @@ __all__ = [
     "NetMismatchError",
     "NotEnabledError",
     "PnmlError",
+    "RecordingError",
     "RunnerError",
+    "SnapshotError",
     "StoreError",
     "TokenError",
+    "UnavailableError",
 ]
 
 
@@ -99,6 +107,16 @@ class AnalysisError(DipenError):
     too large for the method, or the state space was cut off at ``max_states``."""
 
 
+class RecordingError(DipenError):
+    """A recording cannot be written (token data that is not JSON) or read (not a dipen
+    recording, a broken line, changes that do not apply)."""
+
+
+class SnapshotError(RecordingError):
+    """A snapshot test's run differs from its stored snapshot (the message shows the first
+    differing steps and places), or no snapshot is stored yet."""
+
+
 class StoreError(DipenError):
     """The store refused or failed an operation."""
 
@@ -109,6 +127,14 @@ class ConflictError(StoreError):
 
 class FencingError(StoreError):
     """The writer is not (or no longer) the leader of its region; nothing was written."""
+
+
+class UnavailableError(StoreError):
+    """The store could not be reached, or not long enough to learn whether a write happened.
+
+    A runner that meets it while leading gives the region up: the next leader (perhaps itself,
+    once the store answers again) returns the tokens of the firings it left unfinished.
+    """
 
 
 class NetMismatchError(StoreError):

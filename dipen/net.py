@@ -491,6 +491,47 @@ class Net:
             ],
         }
 
+    @classmethod
+    def from_dict(cls, definition: Mapping[str, Any]) -> Net:
+        """The net a :meth:`to_dict` definition describes: its structure only.
+
+        Places (capacity, initial tokens, position), transitions (region, position) and arcs
+        (kind, weight, name) come back; behaviour does not, since ``to_dict`` only names it:
+        every transition is a plain P/T transition. Enough to draw a net read from a store or
+        a recording, or to replay its changes.
+
+        Raises
+        ------
+        NetError
+            If the definition lacks a field or describes an invalid net.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b", capacity=2)
+        >>> net = net.transition("t", take="a", give={"b": 2}, region="r")
+        >>> twin = dipen.Net.from_dict(net.to_dict())
+        >>> twin.to_dict() == net.to_dict(), twin.transitions["t"]
+        (True, Transition('t', take=[a], give=[b×2], region='r'))
+        """
+        try:
+            net = cls(definition["name"])
+            for place in definition["places"]:
+                net.place(place["name"], place["tokens"], place["capacity"],
+                          position=place.get("position"))
+            for transition in definition["transitions"]:
+                name = transition["name"]
+                net._add_transition(
+                    name, take=None, give=None, read=None, region=transition["region"],
+                    guard=None, data=None, on_error="block", concurrency=1,
+                    position=transition.get("position"))
+                for arc in transition["arcs"]:
+                    net.arc(arc["place"], name, ArcKind(arc["kind"]), arc.get("name"),
+                            arc["weight"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NetError(f"not a net definition (Net.to_dict()): {type(exc).__name__}: "
+                           f"{exc}") from None
+        return net
+
     # -- internals ---------------------------------------------------------------------------
 
     def _check_new_name(self, name: Any, kind: str) -> None:
