@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import ExecutorError, NetError
@@ -400,15 +400,73 @@ class FunctionExecutor(Executor):
             guard = self._guard
             if guard is None:
                 return Enabled({single: (next(iter(free.values())),)})
+            failures = None
             for token in free.values():
-                if guard(token):
-                    return Enabled({single: (token,)})
+                try:  # free unless it raises (zero-cost exceptions)
+                    if guard(token):
+                        return Enabled({single: (token,)})
+                except Exception as exc:  # this token is not enabled; the others still count
+                    failures = failures or []
+                    failures.append(({single: (token,)}, exc))
             count = len(free)
+            if failures:
+                raise self._failed(failures, count)
             return Disabled(
                 f"guard {_name(guard)} said no to {'the' if count == 1 else 'all'} "
                 f"{count} free token{'s' if count != 1 else ''} of {single!r}"
             )
         return self._check_mapping(places)
+
+    def guard_failures(self, ctx: StartContext) -> list[tuple[dict[str, tuple[Token, ...]], Exception]]:
+        """The bindings ``{place: tokens}`` whose guard raises now, with what it raised.
+
+        ``check_start`` skips such a binding and goes on with the others; when no binding is
+        enabled it raises the first error (the runner records a ``GuardFailed`` event). This
+        asks the guard again about every binding (up to :data:`GUARD_SEARCH_LIMIT`), so that
+        :meth:`dipen.Runner.explain` can name the tokens that are skipped.
+
+        Examples
+        --------
+        >>> net = dipen.Net("orders").place("new", tokens=[{"qty": 2}, {"qty": None}]).place("big")
+        >>> net = net.transition("pick", take="new", give="big", guard=lambda o: o["qty"] > 1)
+        >>> runner = dipen.Runner(net)
+        >>> runner.run_sync().firings
+        1
+        >>> print(runner.explain("pick"))
+        'pick' is not enabled: the guard raised TypeError: '>' not supported between instances of 'NoneType' and 'int' (for token 't2' of 'new')
+        """
+        guard = self._guard
+        if guard is None:
+            return []
+        places = ctx._places
+        single = self._single
+        read = {place: tuple(places[place].free.values()) for place, _ in self._reads}
+        failures = []
+        for take in itertools.islice(self._bindings(places), GUARD_SEARCH_LIMIT):
+            try:
+                guard(take[single][0] if single is not None else {**read, **take})
+            except Exception as exc:
+                failures.append((take, exc))
+        return failures
+
+    def _bindings(self, places: Mapping[str, PlaceState]) -> Iterator[dict[str, tuple[Token, ...]]]:
+        """Every choice of tokens ``{place: tokens}`` the guard could be asked about."""
+        options = [itertools.combinations(places[place].free.values(), weight)
+                   for place, weight in self._takes]
+        names = [place for place, _ in self._takes]
+        return (dict(zip(names, choice)) for choice in itertools.product(*options))
+
+    def _failed(self, failures: Sequence[tuple[Mapping[str, Sequence[Token]], Exception]],
+                count: int) -> Exception:
+        """The first error of a check whose every binding the guard refused or raised on, with
+        a note naming its tokens and how many bindings raised."""
+        take, error = failures[0]
+        more = f"; it raised for {len(failures)} of {count} bindings" if len(failures) > 1 else ""
+        note = (f"guard {_name(self._guard)} of transition {self.context.transition!r} raised "
+                f"for {_binding(take)}{more}")
+        if note not in getattr(error, "__notes__", ()):
+            error.add_note(note)
+        return error
 
     def _check_mapping(self, places: Mapping[str, PlaceState]) -> Enabled | Disabled:
         read = {}
@@ -426,16 +484,25 @@ class FunctionExecutor(Executor):
         guard = self._guard
         names = [place for place, _ in self._takes]
         tried = 0
+        failures = None
         for choice in itertools.product(*options):
             take = dict(zip(names, choice))
-            if guard is None or guard({**read, **take}):
-                return Enabled(take)
+            try:  # free unless it raises (zero-cost exceptions)
+                if guard is None or guard({**read, **take}):
+                    return Enabled(take)
+            except Exception as exc:  # this binding is not enabled; the others still count
+                failures = failures or []
+                failures.append((take, exc))
             tried += 1
             if tried >= GUARD_SEARCH_LIMIT:
-                return Disabled(
-                    f"guard {_name(guard)} said no to the first {tried} token combinations "
-                    "(search limit dipen.executors.GUARD_SEARCH_LIMIT)"
-                )
+                break
+        if failures:
+            raise self._failed(failures, tried)
+        if tried >= GUARD_SEARCH_LIMIT:
+            return Disabled(
+                f"guard {_name(guard)} said no to the first {tried} token combinations "
+                "(search limit dipen.executors.GUARD_SEARCH_LIMIT)"
+            )
         return Disabled(f"guard {_name(guard)} said no to all {tried} token combinations")
 
     def fire(self, firing: Firing, now: Callable[[], float]) -> Any:
@@ -479,6 +546,27 @@ class FunctionExecutor(Executor):
 
 def _name(function: Callable[..., Any] | None) -> str:
     return getattr(function, "__qualname__", repr(function))
+
+
+def explain_guard_failures(failures: Sequence[tuple[Mapping[str, Sequence[Token]], Exception]],
+                           enabled: bool) -> str:
+    """What :meth:`dipen.Runner.explain` adds about bindings whose guard raises: for an
+    enabled transition the tokens it skips and why, else the tokens of the error it names."""
+    if not failures:
+        return ""
+    take, error = failures[0]
+    more = f" and {len(failures) - 1} more binding{'s' if len(failures) > 2 else ''}" if len(failures) > 1 else ""
+    if enabled:
+        return (f"; its guard raised {type(error).__name__}: {error} for {_binding(take)}{more}, "
+                "which it skips")
+    return f" (for {_binding(take)}{more})"
+
+
+def _binding(take: Mapping[str, Sequence[Token]]) -> str:
+    """``token 't2' of 'orders'``, or ``tokens 't1', 't2' of 'a' and 't3' of 'b'``."""
+    parts = [f"{', '.join(repr(t.id) for t in tokens)} of {place!r}" for place, tokens in take.items()]
+    plural = sum(len(tokens) for tokens in take.values()) != 1
+    return f"token{'s' if plural else ''} {' and '.join(parts)}"
 
 
 # -- choosing and validating executors -------------------------------------------------------------
@@ -534,6 +622,10 @@ class _GuardedPT(PTExecutor):
 
     def check_start(self, ctx: StartContext) -> Enabled | Disabled:
         return self._function.check_start(ctx)
+
+    def guard_failures(self, ctx: StartContext) -> list[tuple[dict[str, tuple[Token, ...]], Exception]]:
+        """See :meth:`FunctionExecutor.guard_failures`."""
+        return self._function.guard_failures(ctx)
 
 
 async def _never_run(*args: Any) -> None:  # pragma: no cover - never called

@@ -18,7 +18,7 @@ from .clock import _CLOCK, SimulatedClock
 from .engine import Engine
 from .errors import NotEnabledError, RunnerError
 from .events import Firing
-from .executors import Enabled
+from .executors import Enabled, FunctionExecutor, PTExecutor, explain_guard_failures
 from .history import History
 from .notebook import run_blocking
 from .state import State
@@ -212,8 +212,20 @@ class Runner:
         >>> net = dipen.Net("n").place("a").place("b").transition("t", take={"a": 2}, give="b")
         >>> dipen.Runner(net).explain("t")
         "'t' is not enabled: place 'a' has 0 free tokens, needs 2 tokens"
+
+        A guard that raises for some tokens makes only those tokens not enabled; the
+        explanation names them (see :meth:`dipen.executors.FunctionExecutor.guard_failures`).
         """
-        return self._open_now().explain(transition)
+        engine = self._open_now()
+        text = engine.explain(transition)
+        record = engine.transition(transition)
+        executor = record.executor
+        if isinstance(executor, (FunctionExecutor, PTExecutor)) and record.context is not None:
+            failures = getattr(executor, "guard_failures", None)
+            if failures is not None:
+                enabled = text.startswith(f"{transition!r} is enabled")
+                text += explain_guard_failures(failures(record.context), enabled)
+        return text
 
     def block(self, transition: str) -> None:
         """Start no new firings of ``transition`` until :meth:`unblock`."""

@@ -377,6 +377,93 @@ def test_guard_that_raises_counts_as_not_enabled():
     assert runner.marking.counts() == {"a": 1, "b": 0}
 
 
+def bigger_than_one(order):
+    return order["qty"] > 1
+
+
+@pytest.mark.parametrize("form", ["run", "no code"])
+def test_guard_raising_for_one_token_leaves_the_other_tokens_enabled(form):
+    net = dipen.Net("orders").place("new", tokens=[{"qty": 2}, {"qty": None}, {"qty": 5}])
+    net.place("big")
+    if form == "run":
+        async def pick(order):
+            return order
+
+        net.transition("pick", take="new", give="big", guard=bigger_than_one, run=pick)
+    else:
+        net.transition("pick", take="new", give="big", guard=bigger_than_one)
+    runner = dipen.Runner(net)
+    (bad,) = [token for token in runner.marking["new"] if token["qty"] is None]
+    assert runner.explain("pick").startswith("'pick' is enabled: it would take 1 from 'new'; "
+                                             "its guard raised TypeError")
+    summary = runner.run_sync()
+    assert summary.firings == 2
+    assert runner.marking.data() == {"new": [{"qty": None}], "big": [{"qty": 2}, {"qty": 5}]}
+    (failed,) = runner.history.of(events.GuardFailed)  # recorded once, when nothing else was left
+    assert isinstance(failed.error, TypeError)
+    assert f"raised for token {bad.id!r} of 'new'" in failed.error.__notes__[0]
+    assert runner.explain("pick") == (
+        "'pick' is not enabled: the guard raised TypeError: '>' not supported between instances "
+        f"of 'NoneType' and 'int' (for token {bad.id!r} of 'new')"
+    )
+
+
+def test_explain_names_the_tokens_a_raising_guard_skips():
+    net = dipen.Net("orders").place("new", tokens=[{"qty": None}, {"qty": 5}, {}]).place("big")
+    net.transition("pick", take="new", give="big", guard=bigger_than_one)
+    runner = dipen.Runner(net)
+    first, _, third = runner.marking["new"]
+    assert runner.explain("pick") == (
+        "'pick' is enabled: it would take 1 from 'new'; its guard raised TypeError: '>' not "
+        "supported between instances of 'NoneType' and 'int' for token "
+        f"{first.id!r} of 'new' and 1 more binding, which it skips"
+    )
+    assert runner.run_sync().firings == 1
+    assert runner.marking.data()["big"] == [{"qty": 5}]
+    (failed,) = runner.history.of(events.GuardFailed)  # the first error, once both raise
+    assert isinstance(failed.error, TypeError)
+    assert failed.error.__notes__ == [
+        f"guard bigger_than_one of transition 'pick' raised for token {first.id!r} of 'new'; "
+        "it raised for 2 of 2 bindings"
+    ]
+    record = runner._engine.transition("pick")
+    failures = record.executor.guard_failures(record.context)
+    assert [(take["new"][0].id, type(error)) for take, error in failures] == [
+        (first.id, TypeError), (third.id, KeyError)]
+
+
+def test_mapping_guard_raising_for_one_binding_tries_the_next():
+    def divides(tokens):
+        (a,) = tokens["a"]
+        (b,) = tokens["b"]
+        return b.data % a.data == 0
+
+    async def pair(tokens):
+        return [tokens["a"][0].data, tokens["b"][0].data]
+
+    def runner_for(numbers):
+        net = dipen.Net("pairs").place("a", tokens=numbers).place("b", tokens=[6]).place("c")
+        net.transition("pair", take=["a", "b"], give="c", guard=divides, run=pair)
+        return dipen.Runner(net)
+
+    runner = runner_for([0, 1, 2])
+    assert runner.run_sync().firings == 1
+    assert runner.marking.data() == {"a": [0, 2], "b": [], "c": [[1, 6]]}
+    assert runner.history.of(events.GuardFailed) == []
+
+    only_zero = runner_for([0])
+    (zero,) = only_zero.marking["a"]
+    (six,) = only_zero.marking["b"]
+    assert only_zero.run_sync().firings == 0
+    (failed,) = only_zero.history.of(events.GuardFailed)
+    assert isinstance(failed.error, ZeroDivisionError)
+    assert failed.error.__notes__ == [
+        f"guard test_mapping_guard_raising_for_one_binding_tries_the_next.<locals>.divides of "
+        f"transition 'pair' raised for tokens {zero.id!r} of 'a' and {six.id!r} of 'b'"
+    ]
+    assert only_zero.explain("pair").endswith(f"(for tokens {zero.id!r} of 'a' and {six.id!r} of 'b')")
+
+
 def test_current_firing_inside_run():
     net = dipen.Net("f").place("a", tokens=1).place("b")
     seen = []
