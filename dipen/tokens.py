@@ -147,17 +147,27 @@ class JsonCodec:
         return freeze(json.loads(raw))
 
 
+_FROZEN = _SCALARS | {FrozenDict, FrozenList}  # data of these types is frozen already
+
+
 class Token(tuple):  # type: ignore[type-arg]
     """One token: an id, its data, and the id of the firing that holds it (or ``None``).
 
     Tokens are immutable; :meth:`replace` and :meth:`update` return changed copies with the
     same id (returning such a copy from a transition moves the token with its new data).
+    The constructor freezes ``data``: dicts, lists and tuples in it become read-only
+    (:func:`freeze`; a :class:`TokenError` if they hold something that is not JSON), other
+    values are kept as given.
 
     Examples
     --------
     >>> token = dipen.Token("t1", {"n": 3})
     >>> token["n"], token.data, token.firing
     (3, {'n': 3}, None)
+    >>> token.data["n"] = 4
+    Traceback (most recent call last):
+    ...
+    TypeError: token data is read-only; make a changed copy with token.update(key=value) or token.replace(data)
     >>> token.update(n=2)
     Token('t1', {'n': 2})
     """
@@ -165,6 +175,9 @@ class Token(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
     def __new__(cls, id: str, data: Any = None, firing: str | None = None) -> Token:
+        # the engine builds tokens from frozen data with tuple.__new__ and skips this check
+        if type(data) not in _FROZEN and isinstance(data, (dict, list, tuple)):
+            data = freeze(data, f"token {id!r}")
         return tuple.__new__(cls, (id, data, firing))
 
     id: str = _tuplegetter(0, "The token's id, stable for its whole life.")
@@ -215,7 +228,7 @@ class Token(tuple):  # type: ignore[type-arg]
 
     def replace(self, data: Any) -> Token:
         """A copy of this token (same id) with ``data`` instead of its data."""
-        return Token(self.id, freeze(data, f"token {self.id!r}"), self.firing)
+        return tuple.__new__(Token, (self.id, freeze(data, f"token {self.id!r}"), self.firing))
 
     def update(self, **fields: Any) -> Token:
         """A copy of this token (same id) whose dict data has ``fields`` set.

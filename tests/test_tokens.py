@@ -77,6 +77,30 @@ def test_token_data_is_read_only(token):
     assert token.data == {"n": 3, "tags": ["a", "b"]}
 
 
+def test_token_constructor_freezes_its_data():
+    data = {"n": 3, "tags": ["a", ("b", {"c": 1})]}
+    token = Token("t1", data)
+    assert type(token.data) is FrozenDict
+    assert type(token.data["tags"]) is FrozenList and type(token.data["tags"][1][1]) is FrozenDict
+    for change in (lambda d: d.__setitem__("n", 4), lambda d: d["tags"].append("x"),
+                   lambda d: d["tags"][1][1].update(c=2)):
+        with pytest.raises(TypeError, match="read-only"):
+            change(token.data)
+    data["n"] = 4  # the caller's dict is copied, not shared
+    assert token.data == {"n": 3, "tags": ["a", ["b", {"c": 1}]]}
+    assert type(Token("t2", [1, 2]).data) is FrozenList
+    assert type(Token("t3", (1, 2), "f1").data) is FrozenList
+    frozen = freeze({"n": 1})
+    assert Token("t4", frozen).data is frozen  # already frozen: kept, not copied
+
+
+def test_token_constructor_refuses_data_it_cannot_freeze():
+    with pytest.raises(TokenError, match="token 't1': token data of type set"):
+        Token("t1", {"n": {1, 2}})
+    with pytest.raises(TokenError, match="token 't2': token data has a key 1"):
+        Token("t2", {1: "x"})
+
+
 def test_update_returns_copy_with_same_id(token):
     held = Token("t1", token.data, "f9")
     updated = held.update(n=4, extra={"k": [1, (2, 3)]})
