@@ -25,7 +25,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import IO, Any
 
 from .errors import RecordingError
 from .state import Change, FiringRecord, State
@@ -39,7 +39,7 @@ VERSION = 1
 
 
 @contextlib.contextmanager
-def _opened(file: Any, mode: str) -> Iterator[TextIO]:
+def _opened(file: Any, mode: str) -> Iterator[IO[str]]:
     if isinstance(file, (str, os.PathLike)):
         with open(file, mode, encoding="utf-8") as handle:
             yield handle
@@ -119,7 +119,9 @@ def write(timeline: Timeline, file: Any) -> None:
     >>> runner = dipen.Runner(net)
     >>> _ = runner.run_sync()
     >>> file = io.StringIO()
-    >>> dipen.recording.write(dipen.timeline.history_sync(runner), file)
+    >>> from dipen.recording import write
+    >>> from dipen.timeline import history_sync
+    >>> write(history_sync(runner), file)
     >>> print(file.getvalue().splitlines()[-1])
     {"revision":2,...,"kind":"fire",...,"remove":[["a","t1"]],"add":[["b","t1",{"n":1}]],...}
     """
@@ -158,9 +160,11 @@ def replay(file: Any) -> Timeline:
     >>> runner = dipen.Runner(net)
     >>> _ = runner.run_sync()
     >>> file = io.StringIO()
-    >>> dipen.recording.record_sync(runner, file)
+    >>> from dipen.recording import record_sync
+    >>> record_sync(runner, file)
     Timeline(net='n', revisions 1–3, 3 steps)
-    >>> replayed = dipen.recording.replay(io.StringIO(file.getvalue()))
+    >>> from dipen.recording import replay
+    >>> replayed = replay(io.StringIO(file.getvalue()))
     >>> [step.marking.counts() for step in replayed]
     [{'a': 2, 'b': 0}, {'a': 1, 'b': 1}, {'a': 0, 'b': 2}]
     >>> replayed.marking == runner.marking, replayed.net
@@ -227,9 +231,11 @@ async def record(
     >>> store = dipen.MemoryStore()
     >>> _ = dipen.Runner(net, store=store).run_sync()
     >>> incident = io.StringIO()
-    >>> asyncio.run(dipen.recording.record(store, incident, since=2, until=3))
+    >>> from dipen.recording import record
+    >>> asyncio.run(record(store, incident, since=2, until=3))
     Timeline(net='n', revisions 3–3, 1 steps)
-    >>> dipen.recording.replay(io.StringIO(incident.getvalue())).start.counts()
+    >>> from dipen.recording import replay
+    >>> replay(io.StringIO(incident.getvalue())).start.counts()
     {'a': 2, 'b': 1}
     """
     if isinstance(source, Timeline):

@@ -131,7 +131,8 @@ class Timeline(Sequence[Step]):
     >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
     >>> runner = dipen.Runner(net)
     >>> _ = runner.run_sync()
-    >>> timeline = dipen.timeline.history_sync(runner)
+    >>> from dipen.timeline import history_sync
+    >>> timeline = history_sync(runner)
     >>> timeline
     Timeline(net='n', revisions 1–3, 3 steps)
     >>> timeline[1]
@@ -273,7 +274,8 @@ class Timeline(Sequence[Step]):
         >>> net = dipen.Net("n").place("a", tokens=3).place("b").transition("t", take="a", give="b")
         >>> runner = dipen.Runner(net)
         >>> _ = runner.run_sync()
-        >>> part = dipen.timeline.history_sync(runner).window(since=2, until=3)
+        >>> from dipen.timeline import history_sync
+        >>> part = history_sync(runner).window(since=2, until=3)
         >>> part, part.start.counts()
         (Timeline(net='n', revisions 3–3, 1 steps), {'a': 2, 'b': 1})
         """
@@ -377,7 +379,8 @@ async def history(
     >>> store = dipen.MemoryStore()
     >>> net = dipen.Net("n").place("a", tokens=[1, 2]).place("b").transition("t", take="a", give="b")
     >>> _ = dipen.Runner(net, store=store).run_sync()
-    >>> for step in asyncio.run(dipen.timeline.history(store, since=1)):
+    >>> from dipen.timeline import history
+    >>> for step in asyncio.run(history(store, since=1)):
     ...     print(step.revision, step.kind, step.transition, step.removed, step.added)
     2 fire t {'a': (Token('t1', 1),)} {'b': (Token('t1', 1),)}
     3 fire t {'a': (Token('t2', 2),)} {'b': (Token('t2', 2),)}
@@ -418,7 +421,8 @@ def history_sync(
     >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
     >>> runner = dipen.Runner(net, clock="simulated")
     >>> _ = runner.run_sync()
-    >>> [step.kind for step in dipen.timeline.history_sync(runner.store)]
+    >>> from dipen.timeline import history_sync
+    >>> [step.kind for step in history_sync(runner.store)]
     ['init', 'fire']
     """
     from .notebook import run_blocking
@@ -449,9 +453,10 @@ async def marking_at(source: Any, *, revision: int | None = None,
     ...     return token
     >>> runner = dipen.Runner(net, clock="simulated")
     >>> _ = runner.run_sync()
-    >>> asyncio.run(dipen.timeline.marking_at(runner.store, time=15)).counts()
+    >>> from dipen.timeline import marking_at
+    >>> asyncio.run(marking_at(runner.store, time=15)).counts()
     {'a': 1, 'b': 1}
-    >>> asyncio.run(dipen.timeline.marking_at(runner.store, revision=1)).counts()
+    >>> asyncio.run(marking_at(runner.store, revision=1)).counts()
     {'a': 2, 'b': 0}
     """
     if (revision is None) == (time is None):
@@ -469,7 +474,8 @@ def marking_at_sync(source: Any, *, revision: int | None = None,
     >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
     >>> runner = dipen.Runner(net)
     >>> _ = runner.run_sync()
-    >>> dipen.timeline.marking_at_sync(runner, revision=1)
+    >>> from dipen.timeline import marking_at_sync
+    >>> marking_at_sync(runner, revision=1)
     Marking(a=1, b=0)
     """
     from .notebook import run_blocking
