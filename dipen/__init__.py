@@ -20,7 +20,7 @@ Examples
 
 
 from . import etcd_local, events
-from .clock import Clock, RealClock, SimulatedClock, sleep
+from .clock import Clock, RealClock, SimulatedClock, now, sleep
 from .errors import (
     CompactedError,
     ConflictError,
@@ -119,5 +119,6 @@ __all__ = [
     "etcd_local",
     "events",
     "local_etcd",
+    "now",
     "sleep",
 ]

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .errors import RunnerError
 
-__all__ = ["Clock", "Coordinator", "RealClock", "SimulatedClock", "current_clock", "sleep"]
+__all__ = ["Clock", "Coordinator", "RealClock", "SimulatedClock", "current_clock", "now", "sleep"]
 
 _CLOCK: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("dipen_clock", default=None)
 
@@ -27,6 +27,43 @@ _CLOCK: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("dipen_clo
 def current_clock() -> Clock | None:
     """The clock of the runner whose transition is running now, or ``None``."""
     return _CLOCK.get()
+
+
+def now() -> float:
+    """The clock time of the runner that fires the current transition (or checks its guard).
+
+    Inside a transition's code, its guard, an executor or a task a runner started, this is
+    that runner's :attr:`~dipen.Runner.now`: virtual seconds with a simulated clock, seconds
+    since the epoch with the real one.
+
+    Raises
+    ------
+    RunnerError
+        Outside any runner; there, read ``runner.now``.
+
+    Examples
+    --------
+    >>> net = dipen.Net("stamp").place("a", tokens=1).place("b")
+    >>> @net.transition(take="a", give="b")
+    ... async def stamp(token):
+    ...     await dipen.sleep(90)
+    ...     return {"done_at": dipen.now()}
+    >>> runner = dipen.Runner(net, clock="simulated")
+    >>> _ = runner.run_sync()
+    >>> runner.marking.data()["b"]
+    [{'done_at': 90.0}]
+    >>> dipen.now()
+    Traceback (most recent call last):
+    ...
+    dipen.errors.RunnerError: dipen.now() reads the clock of the runner that fires the current transition, and no runner is firing one here; outside a transition read runner.now
+    """
+    clock = _CLOCK.get()
+    if clock is None:
+        raise RunnerError(
+            "dipen.now() reads the clock of the runner that fires the current transition, and "
+            "no runner is firing one here; outside a transition read runner.now"
+        )
+    return clock.now()
 
 
 async def sleep(seconds: float) -> None:

@@ -423,14 +423,32 @@ class Runner:
         until: float | Callable[[Marking], bool] | None = None,
         max_firings: int | None = None,
         timeout: float | None = None,
+        progress: bool = False,
+        forever: bool = False,
     ) -> asyncio.Task[RunSummary]:
         """Run in the background on the running event loop (a notebook's) and return the task;
         the cell finishes at once and views keep updating. :meth:`pause` or :meth:`stop` it.
 
+        The options are those of :meth:`run`: ``until``, ``max_firings``, ``timeout``,
+        ``progress`` and ``forever`` (keep waiting for tokens from other runners, regions or
+        edits until :meth:`stop`). The task's result is the :class:`RunSummary`.
+
         Raises
         ------
         RunnerError
-            Outside a running event loop (in a script use :meth:`run_sync`).
+            Outside a running event loop (in a script use :meth:`run_sync`), or while this
+            runner is running already.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=3).place("b").transition("t", take="a", give="b")
+        >>> async def main():
+        ...     runner = dipen.Runner(net)
+        ...     task = runner.start(max_firings=2)
+        ...     return await task
+        >>> asyncio.run(main())
+        RunSummary(reason='max_firings', firings=2, ...)
         """
         try:
             loop = asyncio.get_running_loop()
@@ -441,7 +459,8 @@ class Runner:
             ) from None
         if self._busy:
             raise RunnerError(f"runner for net {self.net.name!r} is already running")
-        task = loop.create_task(self.run(until=until, max_firings=max_firings, timeout=timeout))
+        task = loop.create_task(self.run(until=until, max_firings=max_firings, timeout=timeout,
+                                         progress=progress, forever=forever))
         self._task = task
         return task
 

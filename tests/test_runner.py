@@ -885,6 +885,88 @@ def test_start_runs_in_the_background_and_pause_keeps_firings():
     assert runner.marking.counts(free_only=True) == {"a": 2, "b": 0}  # one token still held
 
 
+def test_start_takes_the_run_options(capsys):
+    runner = _slow_ring()
+
+    async def scenario():
+        until = await runner.start(until=15, progress=True)
+        more = await runner.start(max_firings=1)
+        return until, more
+
+    until, more = asyncio.run(scenario())
+    assert (until.reason, until.firings, until.time) == ("until", 1, 15.0)
+    assert "bg" in capsys.readouterr().err  # the progress line names the net
+    # the firing left running at t=15 finishes, and one more starts
+    assert (more.reason, more.firings, more.time) == ("max_firings", 2, 30.0)
+    assert runner.marking.counts() == {"a": 0, "b": 3}
+
+
+def test_start_forever_waits_for_tokens_from_other_runners():
+    net = dipen.Net("relay").place("a", tokens=1).place("b").place("c")
+    net.transition("give", take="a", give="b", region="left")
+    net.transition("pass", take="b", give="c", region="right")
+    store = dipen.MemoryStore()
+    left = dipen.Runner(net, store=store, region="left")
+    right = dipen.Runner(net, store=store, region="right")
+
+    async def scenario():
+        idle = await asyncio.wait_for(right.start(), 1)  # alone and nothing to do: it ends
+        waiting = right.start(forever=True)
+        await asyncio.sleep(0.05)
+        assert not waiting.done() and right.running
+        await left.run()
+        while right.marking.counts()["c"] == 0:
+            await asyncio.sleep(0.01)
+        assert not waiting.done()
+        right.stop()
+        return idle, await waiting
+
+    idle, summary = asyncio.run(scenario())
+    assert (idle.reason, idle.firings) == ("quiescent", 0)
+    assert (summary.reason, summary.firings) == ("stopped", 1)
+    assert right.marking.counts() == {"a": 0, "b": 0, "c": 1}
+
+
+@pytest.mark.parametrize("form", ["run", "step", "guard"])
+def test_now_reads_the_runner_clock_inside_a_transition(form):
+    net = dipen.Net("clocked").place("a", tokens=2).place("b")
+    seen = []
+
+    def not_before_five(token):
+        seen.append(("guard", dipen.now()))
+        return dipen.now() >= 5
+
+    async def stamp(token):
+        seen.append(("start", dipen.now()))
+        await dipen.sleep(7)
+        seen.append(("end", dipen.now()))
+        return {"at": dipen.now()}
+
+    guard = not_before_five if form == "guard" else None
+    net.transition("stamp", take="a", give="b", run=stamp, guard=guard)
+    runner = dipen.Runner(net, clock=dipen.SimulatedClock(start=5))
+    if form == "step":
+        runner.step_sync("stamp")
+        assert seen == [("start", 5.0), ("end", 12.0)]
+    else:
+        runner.run_sync()
+        expected = [("start", 5.0), ("end", 12.0), ("start", 12.0), ("end", 19.0)]
+        assert [entry for entry in seen if entry[0] != "guard"] == expected
+        assert (form == "guard") == (("guard", 5.0) in seen and ("guard", 12.0) in seen)
+    assert runner.marking.data()["b"][0] == {"at": 12.0}
+
+
+def test_now_outside_a_runner_says_what_to_do():
+    with pytest.raises(dipen.RunnerError, match="runner.now"):
+        dipen.now()
+
+    async def plain_task():
+        return dipen.now()
+
+    with pytest.raises(dipen.RunnerError, match="no runner is firing"):
+        asyncio.run(plain_task())
+
+
 def test_start_outside_a_loop_says_what_to_do():
     with pytest.raises(dipen.RunnerError, match="run_sync"):
         _slow_ring().start()
