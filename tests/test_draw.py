@@ -474,3 +474,72 @@ def test_to_dot_is_valid_for_networkx_pydot_free_parsers():
     dot = net.to_dot()
     assert dot.count("{") == dot.count("}") == 1
     assert all(line.count('"') % 2 == 0 for line in dot.splitlines())
+
+
+# -- display in a notebook without %matplotlib inline ------------------------------------------------
+
+
+def test_figures_display_themselves_as_png_without_pyplot():
+    from IPython.core.formatters import DisplayFormatter
+
+    net = dipen.Net("shown").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+    for figure in (draw(net), net.draw(), dipen.Runner(net).draw(), draw_marking({"a": 2})):
+        assert isinstance(figure, Figure)
+        data, _ = DisplayFormatter().format(figure)
+        assert data["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
+        assert imread(io.BytesIO(data["image/png"]), format="png").shape[:2] == (
+            round(figure.get_figheight() * figure.dpi), round(figure.get_figwidth() * figure.dpi))
+        assert not {"image/svg+xml", "image/jpeg"} & set(data)  # one image, not several
+
+
+def test_the_inline_backend_formatter_shows_a_figure_once():
+    from IPython.core.formatters import DisplayFormatter
+
+    formatter = DisplayFormatter()
+    inline = []
+    formatter.formatters["image/png"].for_type(Figure, lambda figure: inline.append(figure) or b"inline")
+    figure = draw(dipen.Net("n").place("a", tokens=1))
+    data, _ = formatter.format(figure)
+    assert data["image/png"] == b"inline" and inline == [figure]
+
+
+def test_a_drawn_figure_pickles_and_still_displays():
+    import pickle
+
+    figure = draw(reference_net(), states=REFERENCE_STATES)
+    copied = pickle.loads(pickle.dumps(figure))
+    assert type(copied) is type(figure)
+    assert copied._repr_png_().startswith(b"\x89PNG")
+
+
+# -- token data beside places ---------------------------------------------------------------------------
+
+
+def coloured_net():
+    orders = [{"item": "tea", "qty": 2}, {"item": "a very long name of a thing", "qty": 1},
+              {"qty": None}, 4, "five"]
+    net = dipen.Net("coloured").place("new", tokens=orders).place("done").place("permits", tokens=2)
+    return net.transition("pick", take="new", give="done", read="permits")
+
+
+def test_token_data_is_written_under_places_with_coloured_tokens():
+    net = coloured_net()
+    assert texts(draw(net), "data:") == {}  # off by default
+    assert texts(draw(net, token_data=True), "data:") == {
+        "data:new": '{"item": "tea", "qty": 2}\n{"item": "a very long name …\n{"qty": null}\n+2 more'
+    }
+    runner = dipen.Runner(net)
+    runner.step_sync("pick")
+    shown = texts(runner.draw(token_data=True), "data:")
+    assert shown == {"data:new": '{"item": "a very long name …\n{"qty": null}\n4\n+1 more',
+                     "data:done": '{"item": "tea", "qty": 2}'}
+    assert texts(draw(net, {"new": 3, "done": 0}, token_data=True), "data:") == {}  # counts only
+
+
+def test_token_data_fits_in_the_figure():
+    figure = draw(coloured_net(), token_data=True)
+    renderer = figure.canvas.get_renderer()
+    box = artists(figure, "data:new")["data:new"].get_window_extent(renderer)
+    assert box.y0 >= 0 and box.x0 >= 0 and box.x1 <= figure.bbox.width
+    label = artists(figure, "label:new")["label:new"].get_window_extent(renderer)
+    assert box.y1 <= label.y0 + 1  # under the place's name, not over it

@@ -11,12 +11,14 @@ are boxes coloured by state, arcs are styled by kind::
 
 matplotlib and networkx are imported inside the functions, so ``import dipen`` stays light.
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas, never through
-pyplot, so drawing works headless and leaves no global figure state behind.
+pyplot, so drawing works headless and leaves no global figure state behind. They are
+:class:`NetFigure` objects, which show themselves as a PNG image in Jupyter without
+``%matplotlib inline`` (with it, the inline backend's own formatter shows them, once).
 
 Every artist carries a ``gid`` (``place:<name>``, ``transition:<name>``, ``label:<name>``,
 ``arc:<place>:<transition>``, ``weight:<place>:<transition>``, ``tokens:<place>``,
-``token:<place>:<i>``, ``capacity:<place>``, ``region:<region>``, ``region-label:<region>``,
-``legend``); the gids become element ids in the SVG.
+``token:<place>:<i>``, ``capacity:<place>``, ``data:<place>``, ``region:<region>``,
+``region-label:<region>``, ``legend``); the gids become element ids in the SVG.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["STATES", "draw", "draw_marking", "layout", "to_networkx", "to_svg"]
+__all__ = ["STATES", "draw", "draw_marking", "layout", "to_networkx", "to_svg"]  # and NetFigure
 
 #: Transition states the drawing knows, with their (fill, edge) colours.
 STATES: dict[str, tuple[str, str]] = {
@@ -47,6 +49,52 @@ STATES: dict[str, tuple[str, str]] = {
     "failed": ("#f4a582", "#b2182b"),
 }
 _INCH = 0.85  # inches per data unit at the natural size
+_DATA_SHOWN, _DATA_WIDTH = 3, 28  # token data written beside a place: tokens, characters each
+_LABEL_HEIGHT, _DATA_LINE = 0.22, 0.15  # data units taken by a name label / a line of data
+
+
+# -- the figure -----------------------------------------------------------------------------------
+
+
+def __getattr__(name: str) -> Any:
+    """``NetFigure`` is made on first use, so that importing this module loads no matplotlib."""
+    if name == "NetFigure":
+        return _net_figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _net_figure_class() -> type[Figure]:
+    figure_class = globals().get("NetFigure")
+    if figure_class is not None:
+        return figure_class  # type: ignore[no-any-return]
+    from matplotlib.figure import Figure
+
+    class NetFigure(Figure):
+        """The :class:`matplotlib.figure.Figure` that :func:`draw` returns: it shows itself as a
+        PNG image in Jupyter (``_repr_png_``), with or without ``%matplotlib inline``.
+
+        Without pyplot a plain figure has no image representation and a notebook prints
+        ``<Figure size ... with 1 Axes>``. With the inline backend on, IPython's formatter for
+        figures takes precedence over ``_repr_png_``, so the figure still shows once. It is
+        not registered with pyplot, so ``plt.show()`` never shows it a second time.
+
+        Examples
+        --------
+        >>> figure = dipen.Net("n").place("a", tokens=1).draw()
+        >>> type(figure).__name__, figure._repr_png_()[:4]
+        ('NetFigure', b'\\x89PNG')
+        """
+
+        def _repr_png_(self) -> bytes:
+            import io
+
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    NetFigure.__module__, NetFigure.__qualname__ = __name__, "NetFigure"
+    globals()["NetFigure"] = NetFigure  # also what pickle finds under this module's name
+    return NetFigure
 
 
 # -- graph ----------------------------------------------------------------------------------------
@@ -140,8 +188,10 @@ def draw(
     states: Mapping[str, str] | None = None,
     regions: bool = False,
     figsize: tuple[float, float] | None = None,
+    token_data: bool = False,
 ) -> Figure:
-    """Draw the net and return the matplotlib figure.
+    """Draw the net and return the matplotlib figure (a :class:`NetFigure`, which a notebook
+    shows as an image).
 
     Parameters
     ----------
@@ -166,6 +216,10 @@ def draw(
         use), labelled with the region's name.
     figsize
         Size in inches of a new figure; by default it grows with the net (up to 16 × 12).
+    token_data
+        Write the data of each place's tokens under its name, shortened: the oldest
+        three, each cut to 28 characters, and how many more there are. Places whose
+        tokens have no data (plain P/T tokens) get nothing.
 
     Raises
     ------
@@ -182,12 +236,17 @@ def draw(
     ['place:a', 'place:b']
     >>> [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "capacity:a"]
     ['3/5']
+    >>> orders = dipen.Net("orders").place("new", tokens=[{"item": "tea", "qty": 2}, {"qty": None}])
+    >>> figure = draw(orders, token_data=True)
+    >>> print(*[t.get_text() for t in figure.axes[0].texts if t.get_gid() == "data:new"])
+    {"item": "tea", "qty": 2}
+    {"qty": null}
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     positions = resolve_positions(net, layout)
     counts = _counts(net, marking)
+    data = _data(net, marking) if token_data else {}
     shown = _states(net, states)
     xs = [x for x, _ in positions.values()] or [0.0]
     ys = [y for _, y in positions.values()] or [0.0]
@@ -196,6 +255,8 @@ def draw(
     arcs = [(arc, *arc_path(arc, positions)) for arc in net.arcs]
     extra = [point for parts in hulls.values() for hull in parts for point in hull]
     extra += [(mx, my + 0.2 * sign) for *_, (mx, my) in arcs for sign in (-1, 1)]
+    extra += [(positions[name][0], positions[name][1] - _data_offset(len(lines)) - 0.05)
+              for name, lines in data.items()]
     for x, y in extra:
         bounds = [min(bounds[0], x - 0.1), max(bounds[1], x + 0.1),
                   min(bounds[2], y - 0.1), max(bounds[3], y + 0.35)]
@@ -206,7 +267,7 @@ def draw(
             shrink = min(1.0, 16 / (width * _INCH), 12 / (height * _INCH))
             figsize = (max(2.5, width * _INCH * shrink),
                        max(1.6, height * _INCH * shrink) + 0.3 + 0.35 * legend)
-        figure = Figure(figsize=figsize)
+        figure = _net_figure_class()(figsize=figsize)
         FigureCanvasAgg(figure)
         title, foot = 0.3 / figsize[1], (0.35 * legend) / figsize[1]
         ax = figure.add_axes((0.0, foot, 1.0, 1.0 - foot - title))
@@ -230,6 +291,8 @@ def draw(
         _draw_region(ax, region, parts, REGION_COLOURS[number % len(REGION_COLOURS)], font)
     nodes = {name: _draw_place(ax, name, positions[name], counts[name], net.places[name].capacity,
                                font) for name in net.places}
+    for name, lines in data.items():
+        _draw_data(ax, name, positions[name], lines, font)
     for name, transition in net.transitions.items():
         nodes[name] = _draw_transition(ax, name, positions[name], shown[name], font)
     for arc, source, target, rad, middle in arcs:
@@ -237,6 +300,40 @@ def draw(
     if legend:
         _draw_legend(ax, shown, font)
     return figure
+
+
+def _data(net: Net, marking: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """The lines of token data to write under each place that has tokens with data."""
+    if marking is None:
+        found = {name: list(place.initial) for name, place in net.places.items()}
+    else:
+        found = {name: [getattr(token, "data", None) for token in tokens]
+                 for name, tokens in marking.items() if not isinstance(tokens, int)}
+    lines = {}
+    for name, values in found.items():
+        if all(value is None for value in values):
+            continue
+        shown = [_shorten(value) for value in values[:_DATA_SHOWN]]
+        if len(values) > _DATA_SHOWN:
+            shown.append(f"+{len(values) - _DATA_SHOWN} more")
+        lines[name] = shown
+    return lines
+
+
+def _shorten(value: Any) -> str:
+    """``value`` as compact JSON, cut to :data:`_DATA_WIDTH` characters."""
+    import json
+
+    try:
+        text = json.dumps(value, separators=(", ", ": "), ensure_ascii=False, default=repr)
+    except ValueError:  # NaN or a circular structure
+        text = repr(value)
+    return text if len(text) <= _DATA_WIDTH else text[:_DATA_WIDTH - 1] + "…"
+
+
+def _data_offset(lines: int) -> float:
+    """How far below its place's centre the data of ``lines`` lines reaches (data units)."""
+    return _RADIUS + 0.06 + _LABEL_HEIGHT + lines * _DATA_LINE
 
 
 def _states(net: Net, states: Mapping[str, str] | None) -> dict[str, str]:
@@ -284,6 +381,14 @@ def _draw_place(ax: Axes, name: str, at: tuple[float, float], count: tuple[int, 
     ax.text(x, y - _RADIUS - 0.06, name, ha="center", va="top", fontsize=font, zorder=4,
             gid=f"label:{name}", parse_math=False)
     return circle
+
+
+def _draw_data(ax: Axes, name: str, at: tuple[float, float], lines: list[str],
+               font: float) -> None:
+    ax.text(at[0], at[1] - _data_offset(0), "\n".join(lines), ha="center", va="top",
+            fontsize=font * 0.75, color="#2b4c7e", zorder=4, gid=f"data:{name}",
+            parse_math=False, linespacing=1.15,
+            bbox={"boxstyle": "round,pad=0.1", "facecolor": (1, 1, 1, 0.8), "edgecolor": "none"})
 
 
 def _draw_transition(ax: Axes, name: str, at: tuple[float, float], state: str,
