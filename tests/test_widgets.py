@@ -482,10 +482,59 @@ def test_two_runners_on_one_store_show_both_regions(make_view):
 
 def test_runners_of_one_view_share_one_store():
     net = line()
-    with pytest.raises(dipen.RunnerError, match="share one store"):
+    with pytest.raises(dipen.RunnerError, match="two MemoryStore objects, each with a state of its own"):
         LiveView([dipen.Runner(net), dipen.Runner(net)])
     with pytest.raises(dipen.RunnerError, match="needs a runner"):
         LiveView([])
+    other = dipen.Net("line").place("a", tokens=1).place("b").transition("t", take="b", give="a")
+    store = dipen.MemoryStore()
+    with pytest.raises(dipen.RunnerError, match="must run one net: .*transition 't': arcs"):
+        LiveView([dipen.Runner(net, store=store), dipen.Runner(other, store=store)])
+    with pytest.raises(dipen.RunnerError, match="uses a EtcdStore, runner .* a MemoryStore"):
+        LiveView([dipen.Runner(net, store=store), dipen.Runner(net, store=dipen.EtcdStore())])
+
+
+@pytest.mark.etcd
+def test_runners_with_their_own_etcd_store_on_one_prefix_share_one_view(make_view, etcd_endpoints):
+    from dipen.notebook import run_blocking
+
+    net = regions_net()
+    prefix = f"dipen-test/view-{time.time_ns()}/"
+    stores = [dipen.EtcdStore(etcd_endpoints, prefix=prefix, lease_ttl=5) for _ in range(2)]
+    left = dipen.Runner(net, store=stores[0], region="left", node="machine-1")
+    right = dipen.Runner(net, store=stores[1], region="right", node="machine-2")
+    elsewhere = dipen.EtcdStore(etcd_endpoints, prefix="dipen-test/elsewhere", lease_ttl=5)
+    other_etcd = dipen.EtcdStore(["127.0.0.1:1"], prefix=prefix, lease_ttl=5)
+    try:
+        view = make_view([left, right])
+        assert view.runners == [left, right]
+        with pytest.raises(dipen.RunnerError, match="runner machine-3 uses etcd prefix "
+                           "'dipen-test/elsewhere/', runner machine-1 uses prefix 'dipen-test/view-"):
+            LiveView([left, dipen.Runner(net, store=elsewhere, node="machine-3")])
+        with pytest.raises(dipen.RunnerError, match="runner machine-4 uses etcd at 127.0.0.1:1, "
+                           "runner machine-1 at .*no endpoint in common"):
+            LiveView([left, dipen.Runner(net, store=other_etcd, node="machine-4")])
+
+        async def main():  # as on two machines: the right waits for tokens from the left
+            waiting = right.start(forever=True)
+            await left.run()
+            for _ in range(250):
+                view.flush()
+                if view.marking["c"] == 1:
+                    break
+                await asyncio.sleep(0.02)
+            right.stop()
+            await waiting
+            view.flush()
+            return view.marking, view.status["leaders"], view.stats["firings"]
+
+        marking, leaders, firings = run_blocking(main())
+        assert marking == {"a": 0, "b": 0, "c": 1}
+        assert leaders == {"left": "machine-1", "right": "machine-2"}
+        assert firings == {"t1": 1, "t2": 1}
+    finally:
+        for store in (*stores, elsewhere, other_etcd):
+            run_blocking(store.close())
 
 
 # -- display, closing, packaging -------------------------------------------------------------------

@@ -66,6 +66,8 @@ class LiveView(anywidget.AnyWidget):
         A :class:`dipen.Runner`, or a list of runners sharing one store (one per region,
         perhaps with standbys): the view shows each transition's region and the runner that
         leads it, and sends each command about a transition to the runner of its region.
+        Runners that each opened their own :class:`dipen.EtcdStore` on the same etcd and
+        prefix share one store too (as runners on several machines do).
     layout
         Positions: ``None`` (the default layout), a layout name or a dict (see
         :func:`dipen.viz.layout.layout`).
