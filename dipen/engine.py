@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .clock import _CLOCK, Clock
 from .errors import (
     CompactedError, ConflictError, ExecutorError, FencingError, NetError, StoreError,
+    UnavailableError,
     TokenError,
 )
 from .events import (
@@ -164,6 +165,12 @@ class Engine:
             for place, weight in record.reserve:
                 state.places[place].reserved += weight
         self._caught_up(state.revision)
+
+    async def refresh(self) -> None:
+        """Make this view current before acting on all of it (a new leader recovering its
+        region): a replica reads a fresh snapshot; a shared view is always current."""
+        if not self._shared:
+            await self._reload()
 
     def _caught_up(self, revision: int) -> None:
         """Release the writes that waited for this replica to reach ``revision``."""
@@ -389,8 +396,8 @@ class Engine:
         except ConflictError:
             self._mark(record)
             return False
-        except FencingError:
-            self.leading.lose(record.region)
+        except (FencingError, UnavailableError) as exc:
+            self.leading.lose(record.region, exc)
             return False
         firing.committed = True
         self._started(firing, change.revision, take)
@@ -450,8 +457,8 @@ class Engine:
         commit_now = self._commit_now
         try:
             change = commit_now(commit) if commit_now is not None else await self._write(commit)
-        except FencingError:
-            self.leading.lose(record.region)
+        except (FencingError, UnavailableError) as exc:
+            self.leading.lose(record.region, exc)
             return
         except ConflictError:  # its inputs changed while it ran (it was never written): again
             self._settled(record, firing, now)
@@ -476,7 +483,8 @@ class Engine:
                                  "tokens": [t.id for _, t in add]})
 
     def _settled(self, record: TransitionRecord, firing: Firing, now: float) -> None:
-        del self._active[firing.id]
+        if self._active.pop(firing.id, None) is None:
+            return  # settled already (its region's leadership was lost meanwhile)
         places = self.state.places  # type: ignore[union-attr]
         for place, weight in record.reserve:
             places[place].reserved -= weight
@@ -543,6 +551,9 @@ class Engine:
         coordinator.join(self)
         self.idle = False
         self.stats.resume()
+        self.leading.persistent = forever
+        if starting:
+            self.leading.stand_by()
         queue = self._queue
         finished_cleanly = False
         try:
@@ -641,6 +652,7 @@ class Engine:
                 until_timer.cancel()
             coordinator.leave(self)
             try:
+                await self.leading.stop_campaigns()
                 if not finished_cleanly or self._stop_requested or reason == "stopped":
                     await self.cancel_all()
             finally:

@@ -7,9 +7,11 @@ coordinator when the engine starts up (busy) and when it waits as a standby (idl
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from .errors import FencingError, StoreError, UnavailableError
 from .state import Commit
 
 if TYPE_CHECKING:
@@ -25,39 +27,127 @@ class Leading:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: whether a lost leadership is campaigned for again (a ``forever`` loop: a service)
+        self.persistent = False
+        self._campaigns: dict[str, asyncio.Task[None]] = {}
+        self._waiting: set[str] = set()  # regions whose campaign stands by for another leader
+        self._changed = asyncio.Event()  # a campaign started waiting or ended
 
-    def lose(self, region: str) -> None:
+    def lose(self, region: str, why: BaseException | None = None) -> None:
         """Our leadership of ``region`` is gone: forget its firings (the next leader recovers
-        their tokens) and stop starting new ones there."""
-        leader = self.engine.leaders.pop(region, None)
+        their tokens) and stop starting new ones there; a service campaigns again."""
+        engine = self.engine
+        leader = engine.leaders.pop(region, None)
         if leader is not None:
             leader.lost = True
-            _LOGGER.warning("lost the leadership of region %r", region, extra={"region": region})
-        for firing_id, (record, firing, task) in list(self.engine._active.items()):
+            _LOGGER.warning("lost the leadership of region %r%s", region,
+                            f" ({why})" if why is not None else "", extra={"region": region})
+        now = engine.clock.now()
+        for record, firing, task in list(engine._active.values()):
             if record.region == region:
-                del self.engine._active[firing_id]
-                record.running -= 1
+                engine._settled(record, firing, now)
                 if task is not None:
                     task.cancel()
-        self.engine.wake()
+        if self.persistent:
+            self._campaign_for(region)
+        engine.wake()
+
+    def _campaign_for(self, region: str) -> asyncio.Task[None]:
+        """Campaign for ``region`` in the background (once)."""
+        task = self._campaigns.get(region)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._campaign(region))
+            self._campaigns[region] = task
+        return task
+
+    async def _campaign(self, region: str) -> None:
+        """Stand by for ``region`` until this engine leads it; then make its view current and
+        recover the firings a previous leader left unfinished. A store that does not answer
+        is tried again with backoff."""
+        engine = self.engine
+        delay = 0.1
+        try:
+            while True:
+                try:
+                    leader = await engine.store.campaign(
+                        region, engine.node, lambda: self._standing_by(region))
+                    self._waiting.discard(region)
+                    engine.leaders[region] = leader
+                    engine.idle = False  # a leader now: busy until its loop finds nothing to do
+                    await engine.refresh()
+                    await self._recover(region)
+                    break
+                except (FencingError, UnavailableError) as exc:
+                    engine.leaders.pop(region, None)
+                    _LOGGER.warning("campaigning for region %r failed (%s); trying again in "
+                                    "%gs", region, exc, delay, extra={"region": region})
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+            for record in engine._transitions.values():
+                if record.region == region and record.mine:
+                    engine._mark(record)
+            engine.wake()
+        finally:
+            self._campaigns.pop(region, None)
+            self._waiting.discard(region)
+            self._changed.set()
+
+    def stand_by(self) -> None:
+        """Campaign in the background for every region this engine runs but does not lead
+        (while its loop runs): a runner of several regions leads what it can and stands by
+        for the rest."""
+        for region in sorted(self.engine.regions):
+            if region not in self.engine.leaders:
+                self._campaign_for(region)
+
+    async def stop_campaigns(self) -> None:
+        """Stop standing by (the loop ends)."""
+        self.persistent = False
+        tasks = list(self._campaigns.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- leadership and recovery -----------------------------------------------------------------
 
     async def lead(self) -> None:
-        """Campaign for every region this engine runs (standbys wait here) and recover the
-        firings that a previous leader left unfinished."""
-        for region in sorted(self.engine.regions):
-            leader = self.engine.leaders.get(region)
-            if leader is not None and not leader.lost:
-                continue
-            self.engine.leaders[region] = await self.engine.store.campaign(region, self.engine.node, self._standing_by)
-            self.engine.idle = False  # a leader now: busy until its loop finds nothing to do
-            await self._recover(region)
+        """Campaign for every region this engine runs and does not lead; return once it leads
+        at least one of them (its unfinished firings recovered) and stands by for the rest
+        (standbys of every region wait here). The campaigns still waiting go on while the
+        engine's loop runs."""
+        engine = self.engine
+        for region in sorted(engine.regions):
+            if region not in engine.leaders:
+                self._campaign_for(region)
+        try:
+            while True:
+                campaigns = dict(self._campaigns)
+                for task in campaigns.values():
+                    if task.done() and not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+                settled = all(task.done() or region in self._waiting
+                              for region, task in campaigns.items())
+                if settled and (engine.leaders or not campaigns):
+                    return
+                self._changed.clear()
+                waiter = asyncio.ensure_future(self._changed.wait())
+                try:
+                    await asyncio.wait([waiter, *campaigns.values()],
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waiter.cancel()
+        except BaseException:
+            await self.stop_campaigns()
+            raise
 
-    def _standing_by(self) -> None:
-        """A standby waits for another leader: it must not keep the others from finishing."""
-        self.engine.idle = True
-        self.engine.store.coordinator.settle()
+    def _standing_by(self, region: str) -> None:
+        """A standby waits for another leader: it must not keep the others from finishing
+        (unless it leads another region, where its loop says when it is idle)."""
+        self._waiting.add(region)
+        self._changed.set()
+        if not self.engine.leaders:
+            self.engine.idle = True
+            self.engine.store.coordinator.settle()
 
     def join(self) -> None:
         """Count as a busy runner of this process from now on (before connecting and
@@ -82,11 +172,17 @@ class Leading:
             _LOGGER.warning("returning the tokens of unfinished firing %s of %r", record_id,
                             stored.transition, extra={"transition": stored.transition,
                                                       "firing": record_id})
-            await self.engine._write(
-                Commit("return", record_id, stored.transition, region, release=release,
-                       fence=self.engine.leaders.get(region), time=self.engine.clock.now(), node=self.engine.node,
-                       note="recovered")
-            )
+            try:
+                await self.engine._write(
+                    Commit("return", record_id, stored.transition, region, release=release,
+                           fence=self.engine.leaders.get(region), time=self.engine.clock.now(),
+                           node=self.engine.node, note="recovered")
+                )
+            except (FencingError, UnavailableError):
+                raise
+            except StoreError as exc:  # ended meanwhile by its own runner: nothing to return
+                _LOGGER.warning("could not return the tokens of firing %s: %s", record_id, exc,
+                                extra={"transition": stored.transition, "firing": record_id})
             self.engine._mark(record)
 
     async def resign(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .errors import ConflictError, FencingError, FiringError
+from .errors import ConflictError, FencingError, FiringError, UnavailableError
 from .events import Firing, FiringCancelled, FiringFailed, TransitionBlocked, TransitionUnblocked
 from .policies import Block, Retry, Stop, ToPlace
 from .state import Commit
@@ -49,8 +49,8 @@ class Outcomes:
                 Commit("return", firing.id, record.name, record.region, release=release,
                        fence=self.engine.leaders.get(record.region), time=now, node=self.engine.node, note=why)
             )
-        except FencingError:
-            self.engine.leading.lose(record.region)
+        except (FencingError, UnavailableError) as exc:
+            self.engine.leading.lose(record.region, exc)
             return False
         self.engine._settled(record, firing, now)
         if why == "cancelled":
@@ -118,8 +118,8 @@ class Outcomes:
                        fence=self.engine.leaders.get(record.region), time=now, node=self.engine.node,
                        note="error")
             )
-        except FencingError:
-            self.engine.leading.lose(record.region)
+        except (FencingError, UnavailableError) as exc:
+            self.engine.leading.lose(record.region, exc)
             return "leadership lost"
         except ConflictError:  # never written, and its inputs changed meanwhile: nothing to move
             self.engine._settled(record, firing, now)

@@ -12,7 +12,7 @@ import weakref
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from ...errors import CompactedError, RunnerError, StoreError
+from ...errors import CompactedError, RunnerError, StoreError, UnavailableError
 from .records import Keys
 
 __all__ = ["Connection", "details"]
@@ -160,7 +160,7 @@ class Connection:
         where = ", ".join(self.endpoints)
         code = exc.code().name
         if code in ("DEADLINE_EXCEEDED", "UNAVAILABLE"):
-            return StoreError(
+            return UnavailableError(
                 f"etcd at {where} did not answer within {self.timeout:g} s ({code}): is it "
                 "running and reachable? (`dipen etcd` starts a local one)")
         if code == "UNAUTHENTICATED" or code == "INVALID_ARGUMENT" and "password" in exc.details():

@@ -18,7 +18,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ...errors import ConflictError, FencingError, StoreError
+from ...errors import ConflictError, FencingError, StoreError, UnavailableError
 from ...state import Commit
 from ...tokens import Token
 from .connection import Connection, details
@@ -418,7 +418,7 @@ class Transactions:
                 return revision
             except connection.rpc.AioRpcError as exc:
                 error = exc
-        raise StoreError(f"{where(commit)}: etcd at {connection.endpoints} did not answer; whether "
+        raise UnavailableError(f"{where(commit)}: etcd at {connection.endpoints} did not answer; whether "
                          f"the commit was written is unknown ({details(error)})")
 
     async def _find(self, commit_id: str, floor: int) -> int | None:
