@@ -19,9 +19,10 @@ Examples
 """
 
 
-from . import etcd_local, events
+from . import analysis, etcd_local, events, pnml, recording, timeline
 from .clock import Clock, RealClock, SimulatedClock, now, sleep
 from .errors import (
+    AnalysisError,
     CompactedError,
     ConflictError,
     DipenError,
@@ -32,9 +33,13 @@ from .errors import (
     NetError,
     NetMismatchError,
     NotEnabledError,
+    PnmlError,
+    RecordingError,
     RunnerError,
+    SnapshotError,
     StoreError,
     TokenError,
+    UnavailableError,
 )
 from .events import Firing
 from .executors import (
@@ -49,6 +54,9 @@ from .executors import (
 )
 from .history import History
 from .net import Arc, ArcKind, Net, Place, Transition
+from .recording import record, record_sync, replay
+from .statistics import Statistics, statistics
+from .timeline import Timeline, history, history_sync, marking_at, marking_at_sync
 from .policies import Block, ErrorPolicy, Retry, Stop, ToPlace
 from .runner import Runner, RunSummary
 from .stats import Stats
@@ -68,6 +76,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'dipen' has no attribute {name!r}")
 
 __all__ = [
+    "AnalysisError",
     "Arc",
     "ArcKind",
     "Block",
@@ -76,11 +85,11 @@ __all__ = [
     "ConflictError",
     "CreateContext",
     "DipenError",
-    "EtcdNotFoundError",
-    "EtcdStore",
     "Disabled",
     "Enabled",
     "ErrorPolicy",
+    "EtcdNotFoundError",
+    "EtcdStore",
     "Executor",
     "ExecutorError",
     "FencingError",
@@ -88,8 +97,8 @@ __all__ = [
     "FiringError",
     "History",
     "JsonCodec",
-    "LocalEtcd",
     "LiveView",
+    "LocalEtcd",
     "Marking",
     "MemoryStore",
     "Net",
@@ -97,28 +106,46 @@ __all__ = [
     "NetMismatchError",
     "NotEnabledError",
     "Place",
+    "PnmlError",
     "RealClock",
+    "RecordingError",
     "Retry",
     "RunContext",
     "RunSummary",
     "Runner",
     "RunnerError",
     "SimulatedClock",
+    "SnapshotError",
     "StartContext",
+    "Statistics",
     "Stats",
     "Stop",
     "Store",
     "StoreError",
+    "Timeline",
     "ToPlace",
     "Token",
     "TokenError",
     "Transition",
+    "UnavailableError",
     "ValidateContext",
-    "__version__",
+    "analysis",
     "current_firing",
     "etcd_local",
     "events",
+    "history",
+    "history_sync",
     "local_etcd",
+    "marking_at",
+    "marking_at_sync",
     "now",
+    "pnml",
+    "record",
+    "record_sync",
+    "recording",
+    "replay",
     "sleep",
+    "statistics",
+    "timeline",
+    "__version__",
 ]

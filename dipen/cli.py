@@ -1,5 +1,5 @@
 """The command line: ``dipen run`` (a net as a service), ``dipen status`` (what it looks like),
-``dipen etcd`` (a local development etcd), ``dipen tutorials`` and ``dipen bench local|etcd|viz``.
+``dipen etcd`` (a local development etcd), ``dipen tutorials`` and ``dipen bench local|etcd|reach|viz``.
 
 ``python -m dipen`` is the same command.
 """
@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
                             help="measure on this etcd instead of starting a local one")
     etcd_bench.add_argument("--scale", type=float, default=1.0,
                             help="multiply the number of firings (e.g. 0.1 for a quick check)")
+    reach = bench_kinds.add_parser(
+        "reach", help="states/s of the reachability analysis (dining philosophers, ~95,000 states)"
+    )
+    reach.add_argument("--philosophers", type=int, default=13)
+    reach.add_argument("--repeat", type=int, default=3)
     viz = bench_kinds.add_parser(
         "viz", help="what a live view costs a runner firing about 1,000 transitions/s"
     )
@@ -175,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         scale = args.scale
         etcd(args.etcd, firings=max(10, int(2000 * scale)), per_ring=max(2, int(100 * scale)),
              cross=max(10, int(1000 * scale)))
+    elif args.command == "bench" and args.kind == "reach":
+        from .analysis.bench import bench_reachability
+
+        bench_reachability(args.philosophers, repeat=args.repeat)
     elif args.command == "bench" and args.kind == "viz":
         from .viz.bench import bench_viz
 

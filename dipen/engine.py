@@ -266,8 +266,9 @@ class Engine:
 
     # -- checking ---------------------------------------------------------------------------------
 
-    def check(self, record: TransitionRecord) -> Enabled | Disabled:
-        """Ask the executor (guards included) and the output capacities; never raises."""
+    def check(self, record: TransitionRecord, quiet: bool = False) -> Enabled | Disabled:
+        """Ask the executor (guards included) and the output capacities; never raises.
+        ``quiet``: only describe (for explain, views): record, emit and log nothing."""
         if record.blocked:
             return Disabled(f"blocked: {record.block_reason}")
         if record.running >= record.concurrency:
@@ -281,18 +282,20 @@ class Engine:
         try:
             outcome = record.executor.check_start(record.context)  # type: ignore[arg-type]
         except Exception as exc:  # a guard or check_start raised: not enabled, recorded
-            record.last_error = exc
-            self.emit(GuardFailed(self.clock.now(), record.name, exc))
-            _LOGGER.warning("guard of transition %r raised %r", record.name, exc,
-                            extra={"transition": record.name})
+            if not quiet:
+                record.last_error = exc
+                self.emit(GuardFailed(self.clock.now(), record.name, exc))
+                _LOGGER.warning("guard of transition %r raised %r", record.name, exc,
+                                extra={"transition": record.name})
             return Disabled(f"the guard raised {type(exc).__name__}: {exc}")
         if not record.trusted and isinstance(outcome, Enabled) and not well_formed(outcome):
             error = ExecutorError(
                 f"transition {record.name!r}: check_start returned {outcome!r}; Enabled takes "
                 "{place: [tokens]}"
             )
-            record.last_error = error
-            self.emit(GuardFailed(self.clock.now(), record.name, error))
+            if not quiet:
+                record.last_error = error
+                self.emit(GuardFailed(self.clock.now(), record.name, error))
             return Disabled(str(error))
         if type(outcome) is not Enabled:
             if outcome is None or outcome is False:
@@ -687,12 +690,7 @@ class Engine:
         ]
 
     def check_quietly(self, record: TransitionRecord) -> Enabled | Disabled:
-        emit = self.emit
-        self.emit = _ignore  # type: ignore[method-assign]
-        try:
-            return self.check(record)
-        finally:
-            self.emit = emit  # type: ignore[method-assign]
+        return self.check(record, quiet=True)
 
     def explain(self, name: str) -> str:
         """Why ``name`` is (not) enabled, in words."""
@@ -711,7 +709,3 @@ class Engine:
     def active(self) -> list[Firing]:
         """The firings running now."""
         return [firing for _, firing, _ in self._active.values()]
-
-
-def _ignore(event: Any) -> None:
-    pass

@@ -478,8 +478,10 @@ class Runner:
         """Stop a running ``run``: running firings are cancelled and their tokens go back."""
         self._engine.stop()
 
-    async def marking_at(self, revision: int) -> Marking:
-        """The marking as it was right after store revision ``revision`` (time travel).
+    async def marking_at(self, revision: int | None = None, *,
+                         time: float | None = None) -> Marking:
+        """The marking as it was right after store revision ``revision``, or at clock time
+        ``time`` (time travel; see :func:`dipen.marking_at`).
 
         Raises
         ------
@@ -494,14 +496,12 @@ class Runner:
         >>> import asyncio
         >>> asyncio.run(runner.marking_at(1)).counts()
         {'a': 2, 'b': 0}
+        >>> asyncio.run(runner.marking_at(time=runner.now)).counts()
+        {'a': 0, 'b': 2}
         """
-        await self.open()
-        state = State((name, place.capacity) for name, place in self.net.places.items())
-        time_ = None
-        for change in await self.store.changes(0, revision):
-            state.apply(change)
-            time_ = change.time
-        return state.marking(time_)
+        from .timeline import marking_at
+
+        return await marking_at(self, revision=revision, time=time)
 
     async def revisions(self) -> list[tuple[int, float, str]]:
         """``(revision, time, kind)`` of every change the store still keeps, oldest first."""

@@ -1072,3 +1072,17 @@ def test_an_interrupt_stops_the_run_cleanly(where):
     assert not runner.running and runner.firing == []
     summary = runner.run_sync(max_firings=0)
     assert summary.reason == "max_firings"
+
+
+def test_explain_enabled_and_states_log_and_record_nothing(caplog):
+    import logging
+
+    net = dipen.Net("f").place("a", tokens=1).place("b")
+    net.transition("t", take="a", give="b", guard=lambda token: 1 / 0)
+    runner = dipen.Runner(net)
+    runner.run_sync()
+    with caplog.at_level(logging.DEBUG, logger="dipen"):
+        assert "ZeroDivisionError" in runner.explain("t")
+        assert runner.enabled() == [] and runner.states() == {"t": "idle"}
+    assert [r.getMessage() for r in caplog.records] == []
+    assert len(runner.history.of(dipen.events.GuardFailed)) == 1
