@@ -21,7 +21,6 @@ from .events import Firing
 from .executors import Enabled, FunctionExecutor, PTExecutor, explain_guard_failures
 from .history import History
 from .notebook import run_blocking
-from .state import State
 from .stats import Stats
 from .stores.memory import MemoryStore
 from .tokens import Marking
