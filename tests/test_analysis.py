@@ -329,6 +329,73 @@ def test_drawing_highlights_deadlocks():
         reachability(dining_philosophers(8)).draw()
 
 
+
+def _ring():
+    return (dipen.Net("ring").place("a", tokens=1).place("b")
+            .transition("go", take="a", give="b").transition("back", take="b", give="a"))
+
+
+def _edges_and_boxes(figure):
+    figure.canvas.draw()
+    patches = {p.get_gid(): p for p in figure.axes[0].patches}
+    edges = {gid: p for gid, p in patches.items() if gid.startswith("edge:")}
+    boxes = {gid: p.get_bbox() for gid, p in patches.items() if gid.startswith("state:")}
+    return edges, boxes
+
+
+def test_state_graph_edges_are_arrows_whose_heads_show_beside_their_target():
+    edges, boxes = _edges_and_boxes(reachability(_ring()).draw())
+    assert set(edges) == {"edge:0:1:0", "edge:1:0:0"}  # a two-state ring: two directed edges
+    tips = {}
+    for gid, edge in edges.items():
+        _, source, target, _ = gid.split(":")
+        assert edge.get_arrowstyle().__class__.__name__ == "CurveFilledB"  # "-|>"
+        points = edge.get_path().vertices  # data coordinates, the head included
+        for box in boxes.values():  # nothing of the arrow hides under a box
+            assert not any(box.x0 < x < box.x1 and box.y0 < y < box.y1 for x, y in points)
+        target_box = boxes[f"state:{target}"]
+        gaps = [max(target_box.y0 - y, y - target_box.y1, 0.0) for _, y in points]
+        assert min(gaps) < 0.1  # the head reaches its target (its rounded, padded outline)
+        tips[gid] = sorted(round(x, 2) for x, _ in points)
+    assert tips["edge:0:1:0"] != tips["edge:1:0:0"]  # they bend to opposite sides
+
+
+def test_state_graph_labels_can_be_given_and_cut_where_asked():
+    graph = reachability(dining_philosophers(2))
+
+    def shown(figure):
+        return {t.get_gid(): t.get_text() for t in figure.axes[0].texts
+                if t.get_gid().startswith("state-label:")}
+
+    default = shown(graph.draw())
+    assert default["state-label:0"] == "think0=1 fork0=1 think1=1 f…"
+    assert len(default["state-label:0"]) == 28
+    whole = shown(graph.draw(max_label=None))
+    assert whole["state-label:0"] == graph.initial.label()
+    named = shown(graph.draw(labels=lambda state: f"S{state.index}: {len(state.label())}"))
+    assert named["state-label:3"] == f"S3: {len(graph.states[3].label())}"
+    mapped = shown(graph.draw(labels={0: "start", graph.states[1]: "one\nfork each side"},
+                              max_label=8))
+    assert mapped["state-label:0"] == "start" and mapped["state-label:1"] == "one\nfork ea…"
+    assert mapped["state-label:2"] == graph.states[2].label()[:7] + "…"
+    omega = coverability(_pump())
+    counted = shown(omega.draw(labels=lambda marking: f"{sum(1 for n in marking.values() if n is OMEGA)} ω"))
+    assert set(counted.values()) == {"0 ω", "1 ω", "2 ω"}
+    with pytest.raises(AnalysisError, match="max_label is at least 2"):
+        graph.draw(max_label=1)
+
+
+def test_drawing_a_state_graph_logs_nothing(caplog):
+    caplog.set_level("DEBUG", logger="matplotlib")
+    for graph in (reachability(_ring()), reachability(dining_philosophers(2)),
+                  coverability(_pump())):
+        svg = graph._repr_svg_() if hasattr(graph, "_repr_svg_") else None
+        figure = graph.draw(labels=lambda state: "a\nb")
+        figure.savefig(__import__("io").BytesIO(), format="png")
+        assert svg is None or svg.startswith("<?xml")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 30] == []
+
+
 def test_bench_reports_states_and_rate():
     lines = []
     result = bench_reachability(5, repeat=1, report=lines.append)
