@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -122,11 +123,26 @@ def test_a_bad_target_is_a_clear_error(tmp_path):
     assert out.returncode == 1 and "no file" in out.stderr and "nope.py" in out.stderr
 
 
-def test_status_shows_marking_firings_and_leaders(tmp_path, etcd_endpoints):
+def candidates(endpoints: list[str], prefix: str) -> dict:
+    async def read():
+        store = dipen.EtcdStore(endpoints, prefix=prefix)
+        try:
+            return await store.candidates()
+        finally:
+            await store.close()
+
+    return run_blocking(read())
+
+
+def test_status_shows_marking_firings_leaders_and_standbys(tmp_path, etcd_endpoints):
     prefix = f"service-{os.getpid()}-c/"
-    process = start(write_net(tmp_path, 2, 30.0), etcd_endpoints, prefix, "worker")
+    target = write_net(tmp_path, 2, 30.0)
+    process = start(target, etcd_endpoints, prefix, "worker")
+    spare = None
     try:
         wait_for(lambda: state(etcd_endpoints, prefix).firings)
+        spare = start(target, etcd_endpoints, prefix, "spare")
+        wait_for(lambda: len(candidates(etcd_endpoints, prefix).get("default", [])) == 2)
         out = subprocess.run(
             [sys.executable, "-m", "dipen", "status", "service", "--prefix", prefix,
              "--etcd", etcd_endpoints[0]], capture_output=True, text=True, timeout=30)
@@ -134,16 +150,21 @@ def test_status_shows_marking_firings_and_leaders(tmp_path, etcd_endpoints):
         text = out.stdout
         assert "places:" in text and "inbox  2 (1 taken)" in text and "done   0" in text
         assert "work " in text and "on node worker" in text
-        assert "default  worker (fence" in text
+        assert re.search(r"default  worker \(fence \d+\); standbys: spare$", text, re.MULTILINE)
         as_json = subprocess.run(
             [sys.executable, "-m", "dipen", "status", "service", "--prefix", prefix, "--json",
              "--etcd", etcd_endpoints[0]], capture_output=True, text=True, timeout=30)
         status = json.loads(as_json.stdout)
         assert status["marking"] == {"inbox": [1, 1], "done": [0, 0]}
         assert status["leaders"]["default"][0] == "worker"
+        (leader, fence), (standby, later) = status["candidates"]["default"]
+        assert (leader, standby) == ("worker", "spare") and fence < later
+        assert status["leaders"]["default"] == [leader, fence]
     finally:
-        process.send_signal(signal.SIGTERM)
-        finish(process)
+        for running in (process, spare):
+            if running is not None:
+                running.send_signal(signal.SIGTERM)
+                finish(running)
     missing = subprocess.run(
         [sys.executable, "-m", "dipen", "status", "nothing-here", "--etcd", etcd_endpoints[0]],
         capture_output=True, text=True, timeout=30)
