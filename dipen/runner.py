@@ -11,12 +11,12 @@ import itertools
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .clock import _CLOCK, SimulatedClock
 from .engine import Engine
-from .errors import NotEnabledError, RunnerError
+from .errors import DipenError, NotEnabledError, RunnerError
 from .events import Firing
 from .executors import Enabled, FunctionExecutor, PTExecutor, explain_guard_failures
 from .history import History
@@ -28,6 +28,7 @@ from .tokens import Marking
 if TYPE_CHECKING:
     from .clock import Clock
     from .net import Net
+    from .state import FiringRecord
     from .stores.base import Store
 
 __all__ = ["RunSummary", "Runner"]
@@ -255,24 +256,82 @@ class Runner:
                 states[name] = "enabled" if name in enabled else "idle"
         return states
 
-    def draw(self, **options: Any) -> Any:
+    def draw(self, *, leaders: bool | Mapping[str, Any] | None = None, **options: Any) -> Any:
         """A matplotlib figure of the net with the current marking and transition states.
+
+        Transitions that other runners are firing now (the store's running firings of other
+        nodes, seen through its watch) get a dashed outline and the name of their node.
+
+        Parameters
+        ----------
+        leaders
+            Label each region with the node that leads it and its standbys (see
+            :func:`dipen.viz.draw`): ``None`` (the default) does when more than one runner
+            campaigns for the regions of the store, ``True`` always, ``False`` never; or pass
+            ``{region: [(node, fence), ...]}`` as ``await store.candidates()`` gives it. The
+            runner asks its store (a memory store at once, etcd with one request).
+        options
+            Passed on to :func:`dipen.viz.draw`.
 
         Examples
         --------
         >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
-        >>> figure = dipen.Runner(net).draw()
-        >>> len(figure.axes)
-        1
+        >>> runner = dipen.Runner(net, node="n1")
+        >>> runner.step_sync("t")
+        Firing('t', id='f1', finished, took={a: 1}, placed={b: 1})
+        >>> figure = runner.draw(leaders=True)
+        >>> [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "region-label:default"]
+        ['default · leader n1']
         """
         from .viz.draw import draw
 
-        return draw(self.net, self.marking, states=self.states(), **options)
+        return draw(self.net, self.marking, **self._drawing(leaders), **options)
 
     def _repr_svg_(self) -> str:
         from .viz.draw import to_svg
 
-        return to_svg(self.net, self.marking, states=self.states())
+        return to_svg(self.net, self.marking, **self._drawing(None))
+
+    def _drawing(self, leaders: bool | Mapping[str, Any] | None) -> dict[str, Any]:
+        """The options of :func:`dipen.viz.draw` that show this runner: the transition states,
+        the firings of other nodes and (see :meth:`draw`) the leaders and standbys."""
+        self._open_now()
+        elsewhere: dict[str, list[str]] = {}
+        for record in self._store_firings():
+            if record.node != self.node:
+                elsewhere.setdefault(record.transition, []).append(record.node)
+        options: dict[str, Any] = {"states": self.states(), "elsewhere": elsewhere}
+        if isinstance(leaders, Mapping):
+            options["leaders"] = leaders
+        elif leaders is not False:
+            try:
+                found = self._candidates_now()
+            except DipenError:
+                if leaders:
+                    raise
+                found = {}  # a store out of reach: the drawing goes without
+            nodes = {node for candidates in found.values() for node, _ in candidates}
+            if leaders or len(nodes) > 1:
+                options["leaders"] = found
+        return options
+
+    def _store_firings(self) -> list[FiringRecord]:
+        """The running firings of every runner of the store, as this runner's view of the
+        store records them (none before it connected)."""
+        state = self._engine.state
+        return [] if state is None else list(state.firings.values())
+
+    def _candidates_now(self) -> dict[str, list[tuple[str, int]]]:
+        """``store.candidates()`` from code that cannot await (at once for a store in this
+        process, otherwise through a blocking call)."""
+        if getattr(self.store, "live", None) is not None:
+            coroutine = self.store.candidates()
+            try:
+                coroutine.send(None)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            coroutine.close()  # pragma: no cover - a store in this process never waits
+        return run_blocking(self.store.candidates())
 
     def reset(self) -> None:
         """Back to the initial marking (memory store only, with nothing running); the history

@@ -134,7 +134,7 @@ def test_taken_tokens_and_running_firings_are_shown(make_view):
 
     runner.clock.speed = 1
     firing, states, marking = asyncio.run(main())
-    assert firing == {"transitions": {"work": 1}, "taken": {"a": 1}}
+    assert firing == {"transitions": {"work": 1}, "taken": {"a": 1}, "elsewhere": {}}  # its own
     assert states == {"work": "firing"}
     assert marking == {"a": 2, "b": 0}
 
@@ -594,7 +594,9 @@ def test_the_javascript_module_exports_render(make_view):
 
 # -- the JavaScript view, rendered against a fake DOM ----------------------------------------------
 
-_HARNESS = r"""
+#: A fake DOM and model in node: ``state`` (from argv[2]), ``model``, ``change(key, value)``,
+#: ``sent``/``saved`` and the widget's ``render`` (from argv[3]) rendered into ``el``.
+FAKE_DOM = r"""
 import { readFileSync } from "node:fs";
 class Node {
   constructor(tag) { this.tag = tag; this.attrs = {}; this.children = []; this.listeners = {};
@@ -623,6 +625,9 @@ const change = (k, v) => { state[k] = v; for (const f of listeners[`change:${k}`
 const { default: widget } = await import(process.argv[3]);
 const el = new Node("div");
 const cleanup = widget.render({ model, el });
+"""
+
+_HARNESS = FAKE_DOM + r"""
 const svg = el.all((n) => n.tag === "svg" && n.attrs.viewBox && n.attrs.width > 200)[0];
 const out = {};
 out.places = svg.all((n) => n.tag === "circle" && n.attrs.class === "dl-shape").length;
@@ -670,20 +675,26 @@ console.log(JSON.stringify(out));
 """
 
 
+def run_view_js(state: dict, script: str, folder: pathlib.Path) -> dict:
+    """Render the view on ``state`` in node and run ``script`` (:data:`FAKE_DOM` and more);
+    what it prints as JSON."""
+    (folder / "state.json").write_text(json.dumps(state))
+    (folder / "view.mjs").write_text(VIEW_JS.read_text())
+    (folder / "harness.mjs").write_text(script)
+    result = subprocess.run(
+        ["node", str(folder / "harness.mjs"), str(folder / "state.json"),
+         (folder / "view.mjs").as_uri()],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the view's JavaScript")
 def test_the_javascript_view_renders_and_sends_commands(make_view, tmp_path):
     view = make_view(dipen.Runner(line()))
     state = {key: value for key, value in view.get_state().items() if not key.startswith("_")}
-    (tmp_path / "state.json").write_text(json.dumps(state))
-    (tmp_path / "view.mjs").write_text(VIEW_JS.read_text())
-    (tmp_path / "harness.mjs").write_text(_HARNESS)
-    result = subprocess.run(
-        ["node", str(tmp_path / "harness.mjs"), str(tmp_path / "state.json"),
-         (tmp_path / "view.mjs").as_uri()],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out = run_view_js(state, _HARNESS, tmp_path)
     assert (out["places"], out["transitions"], out["arcs"]) == (2, 1, 2)
     assert out["fill"] == dipen.viz.STATES["enabled"][0]
     assert out["blockedFill"] == dipen.viz.STATES["blocked"][0]

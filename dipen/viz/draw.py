@@ -18,12 +18,18 @@ pyplot, so drawing works headless and leaves no global figure state behind. They
 Every artist carries a ``gid`` (``place:<name>``, ``transition:<name>``, ``label:<name>``,
 ``arc:<place>:<transition>``, ``weight:<place>:<transition>``, ``tokens:<place>``,
 ``token:<place>:<i>``, ``capacity:<place>``, ``data:<place>``, ``region:<region>``,
-``region-label:<region>``, ``legend``); the gids become element ids in the SVG.
+``region-label:<region>``, ``elsewhere:<transition>``, ``elsewhere-label:<transition>``,
+``legend``); the gids become element ids in the SVG.
+
+With ``leaders=`` the region hulls are labelled with the node that leads each region and the
+standbys that would take over; with ``elsewhere=`` transitions that other runners are firing
+get a dashed outline and the names of those runners' nodes (:meth:`dipen.Runner.draw` fills
+both in from its store).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NetError
@@ -38,7 +44,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["STATES", "draw", "draw_marking", "layout", "to_networkx", "to_svg"]  # and NetFigure
+__all__ = ["ELSEWHERE", "STATES", "draw", "draw_marking", "layout", "leader_text", "to_networkx",
+           "to_svg"]  # and NetFigure
 
 #: Transition states the drawing knows, with their (fill, edge) colours.
 STATES: dict[str, tuple[str, str]] = {
@@ -51,6 +58,8 @@ STATES: dict[str, tuple[str, str]] = {
 _INCH = 0.85  # inches per data unit at the natural size
 _DATA_SHOWN, _DATA_WIDTH = 3, 28  # token data written beside a place: tokens, characters each
 _LABEL_HEIGHT, _DATA_LINE = 0.22, 0.15  # data units taken by a name label / a line of data
+#: The dashed outline of a transition that another runner is firing.
+ELSEWHERE = "#b35806"
 
 
 # -- the figure -----------------------------------------------------------------------------------
@@ -189,6 +198,8 @@ def draw(
     regions: bool = False,
     figsize: tuple[float, float] | None = None,
     token_data: bool = False,
+    leaders: Mapping[str, Sequence[Any]] | None = None,
+    elsewhere: Mapping[str, Sequence[str]] | None = None,
 ) -> Figure:
     """Draw the net and return the matplotlib figure (a :class:`NetFigure`, which a notebook
     shows as an image).
@@ -220,11 +231,21 @@ def draw(
         Write the data of each place's tokens under its name, shortened: the oldest
         three, each cut to 28 characters, and how many more there are. Places whose
         tokens have no data (plain P/T tokens) get nothing.
+    leaders
+        ``{region: [leader, standby, ...]}``, each a node name or a ``(node, fence)`` pair
+        as :meth:`dipen.Store.candidates` gives them: draws the region hulls and labels each
+        with its leader and standbys (``"shipping · leader n1 · standbys n2"``); regions
+        left out are labelled ``"no leader"``.
+    elsewhere
+        ``{transition: [node, ...]}``: transitions that other runners are firing now (the
+        store's running firings that are not this runner's), drawn with a dashed outline
+        and ``"on <node>"`` above the box, apart from this runner's own firings.
 
     Raises
     ------
     NetError
-        If ``states``, ``layout`` or ``marking`` name unknown elements or an unknown state.
+        If ``states``, ``layout``, ``marking``, ``leaders`` or ``elsewhere`` name unknown
+        elements, or ``states`` an unknown state.
 
     Examples
     --------
@@ -241,6 +262,12 @@ def draw(
     >>> print(*[t.get_text() for t in figure.axes[0].texts if t.get_gid() == "data:new"])
     {"item": "tea", "qty": 2}
     {"qty": null}
+
+    Who leads each region, and firings that other runners run:
+
+    >>> figure = draw(net, leaders={"default": [("n1", 3), ("n2", 5)]}, elsewhere={"t": ["n1"]})
+    >>> [t.get_text() for t in figure.axes[0].texts if t.get_gid().startswith(("region-", "else"))]
+    ['default · leader n1 · standby n2', 'on n1']
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -248,20 +275,29 @@ def draw(
     counts = _counts(net, marking)
     data = _data(net, marking) if token_data else {}
     shown = _states(net, states)
+    candidates = _candidates(net, leaders)
+    remote = _elsewhere(net, elsewhere)
     xs = [x for x, _ in positions.values()] or [0.0]
     ys = [y for _, y in positions.values()] or [0.0]
     bounds = [min(xs) - 0.9, max(xs) + 0.9, min(ys) - 0.85, max(ys) + 0.7]
-    hulls = region_hulls(net, positions) if regions else {}
+    hulls = region_hulls(net, positions) if regions or candidates is not None else {}
     arcs = [(arc, *arc_path(arc, positions)) for arc in net.arcs]
     extra = [point for parts in hulls.values() for hull in parts for point in hull]
     extra += [(mx, my + 0.2 * sign) for *_, (mx, my) in arcs for sign in (-1, 1)]
     extra += [(positions[name][0], positions[name][1] - _data_offset(len(lines)) - 0.05)
               for name, lines in data.items()]
+    extra += [(positions[name][0], positions[name][1] - _BOX[1] / 2 - 0.55) for name in remote]
+    labels = {region: region if candidates is None else
+              leader_text(region, candidates.get(region, [])) for region in hulls}
+    for region, parts in hulls.items():
+        if candidates is not None and parts:  # the leaders' label is longer than the name
+            x, y = _label_corner(parts[0])
+            extra.append((x + 0.08 * len(labels[region]), y))
     for x, y in extra:
         bounds = [min(bounds[0], x - 0.1), max(bounds[1], x + 0.1),
                   min(bounds[2], y - 0.1), max(bounds[3], y + 0.35)]
     width, height = bounds[1] - bounds[0], bounds[3] - bounds[2]
-    legend = states is not None and bool(net.transitions)
+    legend = (states is not None or bool(remote)) and bool(net.transitions)
     if ax is None:
         if figsize is None:
             shrink = min(1.0, 16 / (width * _INCH), 12 / (height * _INCH))
@@ -288,17 +324,20 @@ def draw(
                 ha="center", va="center", color="#777777", fontsize=font, gid="empty",
                 parse_math=False)
     for number, (region, parts) in enumerate(hulls.items()):
-        _draw_region(ax, region, parts, REGION_COLOURS[number % len(REGION_COLOURS)], font)
+        _draw_region(ax, region, labels[region], parts,
+                     REGION_COLOURS[number % len(REGION_COLOURS)], font)
     nodes = {name: _draw_place(ax, name, positions[name], counts[name], net.places[name].capacity,
                                font) for name in net.places}
     for name, lines in data.items():
         _draw_data(ax, name, positions[name], lines, font)
     for name, transition in net.transitions.items():
         nodes[name] = _draw_transition(ax, name, positions[name], shown[name], font)
+        if name in remote:
+            _draw_elsewhere(ax, name, positions[name], remote[name], font)
     for arc, source, target, rad, middle in arcs:
         _draw_arc(ax, arc, (source, target), positions, nodes, rad, middle, font)
     if legend:
-        _draw_legend(ax, shown, font)
+        _draw_legend(ax, shown, bool(remote), font)
     return figure
 
 
@@ -351,6 +390,52 @@ def _states(net: Net, states: Mapping[str, str] | None) -> dict[str, str]:
             )
         shown[name] = state
     return shown
+
+
+def _candidates(net: Net, leaders: Mapping[str, Sequence[Any]] | None
+                ) -> dict[str, list[str]] | None:
+    """``leaders`` as ``{region: [node, ...]}`` (node names only), checked against the net."""
+    if leaders is None:
+        return None
+    found = {}
+    for region, nodes in leaders.items():
+        if region not in net.regions:
+            raise NetError(
+                f"net {net.name!r}: leaders= names region {region!r}, which the net does not "
+                f"have (regions: {', '.join(net.regions) or 'none'})"
+            )
+        found[region] = [node if isinstance(node, str) else str(node[0]) for node in nodes]
+    return found
+
+
+def _elsewhere(net: Net, elsewhere: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+    found = {}
+    for name, nodes in (elsewhere or {}).items():
+        if name not in net.transitions:
+            raise NetError(
+                f"net {net.name!r}: elsewhere= names {name!r}, which is not a transition "
+                f"(transitions: {', '.join(net.transitions) or 'none'})"
+            )
+        if nodes:
+            found[name] = sorted(set(nodes))
+    return found
+
+
+def leader_text(region: str, nodes: Sequence[str]) -> str:
+    """A region's label with its leader and standbys (leader first in ``nodes``).
+
+    Examples
+    --------
+    >>> from dipen.viz.draw import leader_text
+    >>> leader_text("left", ["n1", "n2", "n3"]), leader_text("right", [])
+    ('left · leader n1 · standbys n2, n3', 'right · no leader')
+    """
+    if not nodes:
+        return f"{region} · no leader"
+    text = f"{region} · leader {nodes[0]}"
+    if len(nodes) > 1:
+        text += f" · standby{'s' if len(nodes) > 2 else ''} {', '.join(nodes[1:])}"
+    return text
 
 
 def _draw_place(ax: Axes, name: str, at: tuple[float, float], count: tuple[int, int],
@@ -406,6 +491,21 @@ def _draw_transition(ax: Axes, name: str, at: tuple[float, float], state: str,
     return box
 
 
+def _draw_elsewhere(ax: Axes, name: str, at: tuple[float, float], nodes: list[str],
+                    font: float) -> None:
+    from matplotlib.patches import Rectangle
+
+    width, height = _BOX
+    ax.add_patch(Rectangle((at[0] - width / 2 - 0.05, at[1] - height / 2 - 0.05), width + 0.1,
+                           height + 0.1, facecolor="none", edgecolor=ELSEWHERE, linewidth=1.6,
+                           linestyle=(0, (3, 2)), zorder=3, gid=f"elsewhere:{name}"))
+    ax.text(at[0], at[1] - height / 2 - 0.06 - _LABEL_HEIGHT, "on " + ", ".join(nodes),
+            ha="center", va="top", fontsize=font * 0.8, color=ELSEWHERE, zorder=4,
+            parse_math=False,
+            gid=f"elsewhere-label:{name}",
+            bbox={"boxstyle": "round,pad=0.1", "facecolor": (1, 1, 1, 0.85), "edgecolor": "none"})
+
+
 def _draw_arc(ax: Axes, arc: Any, ends: tuple[str, str],
               positions: dict[str, tuple[float, float]], nodes: dict[str, Any], rad: float,
               middle: tuple[float, float], font: float) -> None:
@@ -426,8 +526,8 @@ def _draw_arc(ax: Axes, arc: Any, ends: tuple[str, str],
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
 
 
-def _draw_region(ax: Axes, region: str, hulls: list[list[tuple[float, float]]], colour: str,
-                 font: float) -> None:
+def _draw_region(ax: Axes, region: str, label: str, hulls: list[list[tuple[float, float]]],
+                 colour: str, font: float) -> None:
     from matplotlib.colors import to_rgba
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path
@@ -436,18 +536,27 @@ def _draw_region(ax: Axes, region: str, hulls: list[list[tuple[float, float]]], 
     ax.add_patch(PathPatch(path, facecolor=to_rgba(colour, 0.08), edgecolor=to_rgba(colour, 0.6),
                            linewidth=1.0, joinstyle="round", zorder=0, gid=f"region:{region}"))
     for number, hull in enumerate(hulls):
-        top = max(y for _, y in hull)
-        left = min(x for x, y in hull if y == top)
-        ax.text(left + 0.05, top + 0.04, region, ha="left", va="bottom", fontsize=font * 0.85,
+        left, top = _label_corner(hull)
+        ax.text(left + 0.05, top + 0.04, label if number == 0 else region, ha="left",
+                va="bottom", fontsize=font * 0.85,
                 fontstyle="italic", color=colour, zorder=4, parse_math=False,
                 gid=f"region-label:{region}" + (f":{number + 1}" if number else ""))
 
 
-def _draw_legend(ax: Axes, shown: dict[str, str], font: float) -> None:
+def _label_corner(hull: list[tuple[float, float]]) -> tuple[float, float]:
+    """The top left corner of a region's hull, where its label goes."""
+    top = max(y for _, y in hull)
+    return min(x for x, y in hull if y == top), top
+
+
+def _draw_legend(ax: Axes, shown: dict[str, str], elsewhere: bool, font: float) -> None:
     from matplotlib.patches import Patch
 
     used = [state for state in STATES if state in shown.values()]
     handles = [Patch(facecolor=STATES[s][0], edgecolor=STATES[s][1], label=s) for s in used]
+    if elsewhere:
+        handles.append(Patch(facecolor="none", edgecolor=ELSEWHERE, linestyle=(0, (3, 2)),
+                             label="firing elsewhere"))
     legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                        ncol=len(handles), frameon=False, fontsize=font * 0.85,
                        handlelength=1.2, columnspacing=1.2, borderaxespad=0.2)

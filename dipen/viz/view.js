@@ -1,5 +1,8 @@
 // dipen LiveView: the net drawn as SVG from the `net` trait, then updated in place from the
 // live traits (marking, states, firing, errors, stats, status, tokens, history, notice).
+// Each region's leader and standbys come in status.candidates ({region: [[node, fence], ...]},
+// leader first); transitions that runners outside the view are firing in firing.elsewhere
+// ({transition: {node: firings}}), drawn with a dashed outline and "on <node>".
 // Commands go to Python with model.send({action, ...}); the selected place, the speed and the
 // history position are traits the view sets. Plain ES module for anywidget, no build step.
 
@@ -9,6 +12,7 @@ const RADIUS = 0.3; // place circle, in layout units (as in dipen.viz.draw)
 const BOX = [0.3, 0.6]; // transition width and height
 const MARGIN = 0.8;
 const SPEEDS = [0.1, 0.5, 1, 2, 5, 10, 100, 1000];
+const ELSEWHERE = "#b35806"; // the outline of a transition another runner is firing
 const DOTS = { 1: [[0, 0]], 2: [[-1, 0], [1, 0]], 3: [[-1, 0.8], [1, 0.8], [0, -0.9]],
   4: [[-1, -1], [1, -1], [-1, 1], [1, 1]] };
 let views = 0; // numbers each view, so that SVG ids (arrow markers) stay unique on a page
@@ -44,7 +48,24 @@ const CSS = `
 .dipen-live table { border-collapse: collapse; width: 100%; }
 .dipen-live td { padding: 0 4px; }
 .dipen-live td.dl-num { text-align: right; font-variant-numeric: tabular-nums; }
+.dipen-live .dl-regions { margin-top: 8px; }
+.dipen-live .dl-regions div { margin: 1px 0; }
 `;
+
+// who leads a region and who stands by, as the store last told ([] if nobody campaigns);
+// null if the store has not been asked yet (then only status.leaders, from the events, tells)
+function candidatesOf(status, region) {
+  if (!status.candidates) return null;
+  return (status.candidates[region] || []).map((pair) => pair[0]);
+}
+
+function leaderText(region, nodes, guess) {
+  if (nodes === null) return guess ? `${region} · ${guess}` : `${region} · no runner`;
+  if (!nodes.length) return `${region} · no leader`;
+  const standbys = nodes.slice(1);
+  return `${region} · leader ${nodes[0]}` +
+    (standbys.length ? ` · standby${standbys.length > 1 ? "s" : ""} ${standbys.join(", ")}` : "");
+}
 
 function html(tag, attrs = {}, parent = null, text = null) {
   const node = document.createElement(tag);
@@ -206,6 +227,11 @@ function render({ model, el }) {
       const rect = svg("rect", { class: "dl-shape", x: x - w / 2, y: y - h / 2, width: w, height: h }, g);
       const tip = svg("title", {}, rect);
       svg("text", { x, y: y + h / 2 + 13, "text-anchor": "middle" }, g, t.name);
+      const outline = svg("rect", { class: "dl-elsewhere", x: x - w / 2 - 4, y: y - h / 2 - 4, width: w + 8,
+        height: h + 8, fill: "none", stroke: ELSEWHERE, "stroke-width": 1.6, "stroke-dasharray": "4 3",
+        visibility: "hidden" }, g);
+      const where = svg("text", { x, y: y + h / 2 + 26, "text-anchor": "middle", fill: ELSEWHERE,
+        "font-size": 10 }, g);
       const badge = svg("g", { visibility: "hidden" }, g);
       svg("circle", { cx: x + w / 2, cy: y - h / 2, r: 8, fill: "#b35806" }, badge);
       const running = svg("text", { x: x + w / 2, y: y - h / 2 + 4, "text-anchor": "middle", fill: "#fff",
@@ -216,7 +242,8 @@ function render({ model, el }) {
         "font-weight": "bold" }, error, "!");
       const errorTip = svg("title", {}, error);
       g.addEventListener("click", () => select({ kind: "transition", name: t.name }));
-      nodes.transition[t.name] = { g, rect, tip, badge, running, error, errorTip, region: t.region };
+      nodes.transition[t.name] = { g, rect, tip, badge, running, error, errorTip, outline, where,
+        region: t.region };
     }
     markSelected();
   }
@@ -248,6 +275,7 @@ function render({ model, el }) {
 
   function updateTransitions() {
     const states = model.get("states") || {}, firing = (model.get("firing") || {}).transitions || {};
+    const elsewhere = (model.get("firing") || {}).elsewhere || {};
     const errors = model.get("errors") || {};
     const colours = (model.get("net") || {}).colours || {};
     for (const [name, node] of Object.entries(nodes.transition)) {
@@ -262,6 +290,12 @@ function render({ model, el }) {
       node.g.classList.toggle("dl-running", running > 0);
       node.badge.setAttribute("visibility", running ? "visible" : "hidden");
       node.running.textContent = String(running);
+      const others = Object.keys(elsewhere[name] || {}).sort();
+      node.g.classList.toggle("dl-firing-elsewhere", others.length > 0);
+      node.g.setAttribute("data-elsewhere", others.join(" "));
+      node.outline.setAttribute("visibility", others.length ? "visible" : "hidden");
+      node.where.textContent = others.length ? `on ${others.join(", ")}` : "";
+      if (others.length) node.tip.textContent += ` (firing on ${others.join(", ")})`;
       node.error.setAttribute("visibility", errors[name] ? "visible" : "hidden");
       node.errorTip.textContent = errors[name] || "";
     }
@@ -286,8 +320,7 @@ function render({ model, el }) {
     const then = status.time ? ` (${describeTime(status.time, simulated)})` : "";
     if (!sliderTimer) historyLabel.textContent = past ? `revision ${status.position}${then}` : "live";
     for (const [region, label] of Object.entries(nodes.region)) {
-      const leader = (status.leaders || {})[region];
-      label.textContent = leader ? `${region} · ${leader}` : `${region} · no runner`;
+      label.textContent = leaderText(region, candidatesOf(status, region), (status.leaders || {})[region]);
     }
     refreshSide();
   }
@@ -366,6 +399,7 @@ function render({ model, el }) {
     if (!selected) {
       html("h4", {}, sideBody, "Firings per transition");
       panel.table = html("table", {}, sideBody);
+      panel.regions = html("div", { class: "dl-regions" }, sideBody);
     } else if (selected.kind === "place") {
       html("h4", {}, sideBody, `place ${selected.name}`);
       panel.info = html("div", {}, sideBody);
@@ -410,6 +444,18 @@ function render({ model, el }) {
         html("td", {}, row, name);
         html("td", { class: "dl-num" }, row, String(count));
       }
+      const status = model.get("status") || {};
+      panel.regions.textContent = "";
+      if (status.candidates) {
+        html("h4", {}, panel.regions, "Leaders and standbys");
+        for (const region of (model.get("net") || {}).regions || []) {
+          const pairs = status.candidates[region.name] || [];
+          const line = html("div", { "data-region": region.name }, panel.regions);
+          html("span", { style: `color: ${region.colour}` }, line, `${region.name}: `);
+          html("span", {}, line, pairs.length ? `${pairs[0][0]} (fence ${pairs[0][1]})` : "no leader");
+          if (pairs.length > 1) html("span", { class: "dl-muted" }, line, `; standbys: ${pairs.slice(1).map((p) => p[0]).join(", ")}`);
+        }
+      }
     } else if (panel.kind === "place") {
       const name = selected.name;
       const n = (model.get("marking") || {})[name] || 0;
@@ -430,11 +476,17 @@ function render({ model, el }) {
       const name = selected.name;
       const state = (model.get("states") || {})[name] || "idle";
       const node = nodes.transition[name] || {};
-      const leader = ((model.get("status") || {}).leaders || {})[node.region];
+      const status = model.get("status") || {};
+      const known = candidatesOf(status, node.region);
+      const leader = known === null ? (status.leaders || {})[node.region] : known[0];
+      const standbys = known === null ? [] : known.slice(1);
       const running = ((model.get("firing") || {}).transitions || {})[name] || 0;
+      const others = Object.entries(((model.get("firing") || {}).elsewhere || {})[name] || {});
       const failures = (stats.failures || {})[name] || 0;
       panel.info.textContent = `${state}` + (running ? ` (${running} running)` : "") +
-        ` · region ${node.region}` + (leader ? ` led by ${leader}` : " (no runner here)") +
+        (others.length ? ` · firing on ${others.map(([n, c]) => (c > 1 ? `${n} (${c})` : n)).join(", ")}` : "") +
+        ` · region ${node.region}` + (leader ? ` led by ${leader}` : known === null ? " (no runner here)" : " (no leader)") +
+        (standbys.length ? `, standbys ${standbys.join(", ")}` : "") +
         ` · ${plural((stats.firings || {})[name] || 0, "firing")}` + (failures ? `, ${failures} failed` : "");
       panel.error.textContent = (model.get("errors") || {})[name] || "";
       if (panel.explainedState && panel.explainedState !== state) {  // the answer went stale

@@ -2,8 +2,10 @@
 and :class:`LiveState`, which follows one or several runners and answers the view's commands.
 
 :class:`dipen.viz.widgets.LiveView` sends these values to the browser as synced traits. They
-are built from the net, the runners' public API (markings, states, statistics, firings) and
-their events only, never from a store, so the view works the same on every store.
+are built from the net, the runners (markings, states, statistics, their firings and the
+store's running firings of other runners, as their replicas see them) and their events; only
+who leads each region and who stands by comes from the store itself
+(:meth:`dipen.Store.candidates`), so the view works the same on every store.
 """
 
 from __future__ import annotations
@@ -216,9 +218,11 @@ class LiveState:
 
     ``runners`` share one net and one store (one runner per region, perhaps with standbys;
     see :func:`check_runners` for when two etcd stores count as one).
-    Only the events tell which runner leads a region (the one whose firings start) and which
-    errors a transition raised: :meth:`note` takes those from the event types in
-    :attr:`noted`; everything else is read through the runners' public API.
+    The events tell which errors a transition raised and, at once, which runner took over a
+    region (the one whose firings start): :meth:`note` takes those from the event types in
+    :attr:`noted`. The store tells who leads each region and who stands by
+    (:attr:`candidates_seen`): read at every :meth:`compute` from a store in this process, by
+    :meth:`read_candidates` (which the live view calls every second or so) from etcd.
 
     Raises
     ------
@@ -235,6 +239,17 @@ class LiveState:
     ({'a': 1, 'b': 0}, {'t': 'enabled'})
     >>> state.explain("t")
     "'t' is enabled: it would take 1 from 'a'"
+
+    Leaders and standbys come from the store, firings of runners outside the view from the
+    store's records:
+
+    >>> store = dipen.MemoryStore()
+    >>> here, there = dipen.Runner(net, store=store, node="here"), dipen.Runner(net, store=store,
+    ...                                                                          node="there")
+    >>> there.step_sync("t").state
+    'finished'
+    >>> LiveState([here]).compute(0.0)["status"]["candidates"]
+    {'default': [['there', 1]]}
     """
 
     def __init__(self, runners: Sequence[Runner]) -> None:
@@ -245,6 +260,9 @@ class LiveState:
                            for region in self.net.regions}
         self.leaders = {region: found[0].node
                         for region, found in self.candidates.items() if found}
+        #: ``{region: [(node, fence), ...]}`` as the store last told (leader first), or None
+        self.candidates_seen: dict[str, list[tuple[str, int]]] | None = None
+        self.nodes = frozenset(r.node for r in self.runners)
         self.errors: dict[str, str] = {}
         self.past: Marking | None = None  #: the marking at the history position shown
         self.connected = True  #: the first runner could read its marking
@@ -263,15 +281,17 @@ class LiveState:
 
     # -- events ------------------------------------------------------------------------------
 
-    def note(self, node: str, event: Any) -> None:
-        """Remember what only the events tell: errors, and which runner leads a region."""
+    def note(self, node: str, event: Any) -> bool:
+        """Remember what only the events tell: errors, and which runner leads a region.
+        True if a region's leader changed (a takeover: ask the store again)."""
         kind = type(event)
         errors = self.errors
         if kind is FiringStarted:
             region = event.firing.region
             if self.leaders.get(region) != node:
                 self.leaders[region] = node
-            return
+                return True
+            return False
         had = bool(errors)
         if kind is FiringFinished:
             errors.pop(event.firing.transition, None)
@@ -283,6 +303,39 @@ class LiveState:
             errors.pop(event.transition, None)
         if had != bool(errors):
             self._watch()
+        return False
+
+    # -- leaders and standbys --------------------------------------------------------------------
+
+    @property
+    def in_process(self) -> bool:
+        """Whether the store lives in this process (then it is asked at every compute)."""
+        return getattr(self.runners[0].store, "live", None) is not None
+
+    async def read_candidates(self) -> bool:
+        """Ask the store who leads each region and who stands by; True if that changed."""
+        return self._take(await self.runners[0].store.candidates())
+
+    def _take(self, found: dict[str, list[tuple[str, int]]]) -> bool:
+        found = {region: [(node, fence) for node, fence in nodes]
+                 for region, nodes in found.items()}
+        changed = found != self.candidates_seen
+        self.candidates_seen = found
+        for region, nodes in found.items():
+            if nodes and region in self.candidates:
+                self.leaders[region] = nodes[0][0]
+        return changed
+
+    def elsewhere(self) -> dict[str, dict[str, int]]:
+        """``{transition: {node: firings}}``: the firings running now in runners outside
+        this view (the store's records, as the first runner's replica sees them)."""
+        found: dict[str, dict[str, int]] = {}
+        nodes = self.nodes
+        for record in self.runners[0]._store_firings():
+            if record.node not in nodes:
+                counts = found.setdefault(record.transition, {})
+                counts[record.node] = counts.get(record.node, 0) + 1
+        return found
 
     def _watch(self) -> None:
         """The event types :meth:`note` must see: finished firings only while an error is
@@ -327,10 +380,13 @@ class LiveState:
             self._stats = self.statistics(total)
         counts, taken = marking_counts(shown, self.net)
         clock = first.clock
+        if self.in_process and live is not None:
+            self._take(first._candidates_now())
+        seen = self.candidates_seen
         return {
             "marking": counts,
             "states": self.states(),
-            "firing": {"transitions": firing, "taken": taken},
+            "firing": {"transitions": firing, "taken": taken, "elsewhere": self.elsewhere()},
             "errors": dict(self.errors),
             "stats": self._stats,
             "status": {
@@ -342,6 +398,9 @@ class LiveState:
                 "position": position,
                 "time": None if shown is None else shown.time,
                 "leaders": dict(self.leaders),
+                "candidates": None if seen is None else {
+                    region: [[node, fence] for node, fence in nodes]
+                    for region, nodes in seen.items()},
             },
             "tokens": token_panel(shown, selected, limit) if selected else {},
         }

@@ -17,6 +17,12 @@ by :meth:`LiveView.handle`, which tests and scripts may call directly::
     {"action": "block" | "unblock" | "explain", "transition": t}
     {"action": "history"}                              load the revisions for the history slider
 
+Who leads each region and who stands by comes from the store (``status["candidates"]``): a
+store in this process is asked at every flush; etcd every ``leaders_interval`` seconds while
+the view is open (by a task on the running loop, which sleeps in between), and at once when a
+firing shows that another runner took a region over. Firings that runners outside the view
+are running (seen through the store's watch) are in ``firing["elsewhere"]`` with their node.
+
 The outcome of each command is in the ``notice`` trait. The browser sets ``selected_place``,
 ``speed`` (simulated seconds per second, ``None`` for as fast as possible) and ``position``
 (the store revision shown, ``None`` for live) directly.
@@ -75,6 +81,9 @@ class LiveView(anywidget.AnyWidget):
         Send changes at most this often (seconds).
     token_limit
         Send at most this many tokens of the selected place.
+    leaders_interval
+        Ask a store in another process (etcd) this often (seconds) who leads each region and
+        who stands by; 0 never asks.
 
     Raises
     ------
@@ -100,10 +109,10 @@ class LiveView(anywidget.AnyWidget):
     net = traitlets.Dict().tag(sync=True)  # places, transitions, arcs, regions, colours
     marking = traitlets.Dict().tag(sync=True)  # {place: tokens}
     states = traitlets.Dict().tag(sync=True)  # {transition: state}
-    firing = traitlets.Dict().tag(sync=True)  # {"transitions": {t: running}, "taken": {p: n}}
+    firing = traitlets.Dict().tag(sync=True)  # transitions: {t: n}, taken: {p: n}, elsewhere
     errors = traitlets.Dict().tag(sync=True)  # {transition: last error}
     stats = traitlets.Dict().tag(sync=True)  # total, rate, rates, firings, failures
-    status = traitlets.Dict().tag(sync=True)  # clock, now, revision, running, position, ...
+    status = traitlets.Dict().tag(sync=True)  # clock, now, revision, ..., leaders, candidates
     tokens = traitlets.Dict().tag(sync=True)  # the selected place's first tokens
     history = traitlets.Dict().tag(sync=True)  # the revisions of the history slider
     notice = traitlets.Dict().tag(sync=True)  # the outcome of the last command
@@ -120,6 +129,7 @@ class LiveView(anywidget.AnyWidget):
         layout: Any = None,
         interval: float = 0.095,
         token_limit: int = 20,
+        leaders_interval: float = 1.0,
         **kwargs: Any,
     ) -> None:
         self._closed = True  # until built: close() may run from __del__
@@ -129,7 +139,10 @@ class LiveView(anywidget.AnyWidget):
         self._home, self._home_thread = _running_loop(), threading.get_ident()
         self._state = state = LiveState([runners] if isinstance(runners, Runner) else list(runners))
         self.interval = float(interval)
+        self.leaders_interval = float(leaders_interval)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._follower: asyncio.Task[None] | None = None  # asks the store who leads
+        self._ask: asyncio.Event | None = None  # ask it now (a takeover)
         self._handle: asyncio.TimerHandle | None = None  # the next flush
         self._heartbeat: asyncio.TimerHandle | None = None  # a look while nothing happens
         self._stale_at = 0.0
@@ -172,8 +185,8 @@ class LiveView(anywidget.AnyWidget):
     def _on_event(self, node: str, event: Any) -> None:
         # called for every event, thousands a second: note that something changed, no more
         started = perf_counter()
-        if type(event) in self._state.noted:
-            self._state.note(node, event)
+        if type(event) in self._state.noted and self._state.note(node, event):
+            self._ask_leaders()
         self._dirty = True
         if self._handle is None or started > self._stale_at:  # none, or on a stopped loop
             self._schedule(started)
@@ -231,6 +244,7 @@ class LiveView(anywidget.AnyWidget):
                     sent[name] = value
         if not self._state.connected:
             self._open_later()
+        self._follow_leaders()
         done = perf_counter()
         self._last_flush = started
         self._flushes += 1
@@ -243,6 +257,44 @@ class LiveView(anywidget.AnyWidget):
                 self._heartbeat = asyncio.get_running_loop().call_later(_HEARTBEAT, self._beat)
             except RuntimeError:
                 pass
+
+    # -- leaders and standbys ----------------------------------------------------------------------
+
+    def _follow_leaders(self) -> None:
+        """Keep a task on the running loop that asks a store in another process who leads
+        and who stands by, every ``leaders_interval`` seconds (one per view and loop)."""
+        if self._closed or self.leaders_interval <= 0 or self._state.in_process:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        follower = self._follower
+        if follower is not None and not follower.done():
+            if follower.get_loop() is loop:
+                return
+            follower.cancel()  # its loop stopped running (an earlier blocking call)
+        self._ask = asyncio.Event()
+        self._follower = loop.create_task(self._follow(self._ask))
+
+    def _ask_leaders(self) -> None:
+        if self._ask is not None:
+            self._ask.set()
+
+    async def _follow(self, ask: asyncio.Event) -> None:
+        state = self._state
+        while not self._closed:
+            try:
+                if state.connected and await state.read_candidates():
+                    self._touch()
+            except DipenError as exc:  # out of reach for now: the next look may do better
+                _LOGGER.debug("live view: no leaders from the store: %s", exc)
+            try:
+                async with asyncio.timeout(self.leaders_interval):
+                    await ask.wait()
+            except TimeoutError:
+                pass
+            ask.clear()
 
     def _open_later(self) -> None:
         if self._opening:
@@ -478,12 +530,18 @@ class LiveView(anywidget.AnyWidget):
     # -- display and closing ---------------------------------------------------------------------
 
     def to_svg(self) -> str:
-        """The view as a static SVG picture: the marking shown and the transition states."""
+        """The view as a static SVG picture: the marking shown, the transition states, the
+        firings of runners outside the view and (when more than one runner campaigns) each
+        region's leader and standbys."""
         from .draw import to_svg
 
         state = self._state
+        seen = state.candidates_seen
+        nodes = {node for found in (seen or {}).values() for node, _ in found}
+        leaders = {"leaders": seen} if seen is not None and len(nodes) > 1 else {}
         return to_svg(state.net, state.shown(self.position), states=state.states(),
-                      regions=len(state.net.regions) > 1)
+                      regions=len(state.net.regions) > 1, **leaders,
+                      elsewhere={name: sorted(found) for name, found in state.elsewhere().items()})
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)
@@ -507,8 +565,9 @@ class LiveView(anywidget.AnyWidget):
                 if handle is not None:
                     handle.cancel()
             self._handle = self._heartbeat = None
-            for task in list(self._tasks):
-                task.cancel()
+            for task in [*self._tasks, self._follower]:
+                if task is not None:
+                    task.cancel()
         super().close()
 
     def __enter__(self) -> LiveView:
