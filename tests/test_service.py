@@ -123,26 +123,16 @@ def test_a_bad_target_is_a_clear_error(tmp_path):
     assert out.returncode == 1 and "no file" in out.stderr and "nope.py" in out.stderr
 
 
-def candidates(endpoints: list[str], prefix: str) -> dict:
-    async def read():
-        store = dipen.EtcdStore(endpoints, prefix=prefix)
-        try:
-            return await store.candidates()
-        finally:
-            await store.close()
-
-    return run_blocking(read())
-
-
 def test_status_shows_marking_firings_leaders_and_standbys(tmp_path, etcd_endpoints):
     prefix = f"service-{os.getpid()}-c/"
     target = write_net(tmp_path, 2, 30.0)
     process = start(target, etcd_endpoints, prefix, "worker")
     spare = None
+    watcher = dipen.EtcdStore(etcd_endpoints, prefix=prefix)
     try:
         wait_for(lambda: state(etcd_endpoints, prefix).firings)
         spare = start(target, etcd_endpoints, prefix, "spare")
-        wait_for(lambda: len(candidates(etcd_endpoints, prefix).get("default", [])) == 2)
+        wait_for(lambda: len(run_blocking(watcher.candidates()).get("default", [])) == 2)
         out = subprocess.run(
             [sys.executable, "-m", "dipen", "status", "service", "--prefix", prefix,
              "--etcd", etcd_endpoints[0]], capture_output=True, text=True, timeout=30)
@@ -161,6 +151,7 @@ def test_status_shows_marking_firings_leaders_and_standbys(tmp_path, etcd_endpoi
         assert (leader, standby) == ("worker", "spare") and fence < later
         assert status["leaders"]["default"] == [leader, fence]
     finally:
+        run_blocking(watcher.close())
         for running in (process, spare):
             if running is not None:
                 running.send_signal(signal.SIGTERM)
