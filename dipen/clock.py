@@ -96,7 +96,20 @@ class Handle(Protocol):
 
 
 class Clock:
-    """The interface both clocks share."""
+    """The interface both clocks share.
+
+    Runners make their clock from ``clock="real"`` or ``clock="simulated"``; runners sharing a
+    store share its simulated clock. Inside a transition use :func:`dipen.sleep` and
+    :func:`dipen.now`, never the clock directly.
+
+    Examples
+    --------
+    >>> clock = dipen.SimulatedClock()
+    >>> isinstance(clock, dipen.Clock), clock.simulated, clock.now()
+    (True, True, 0.0)
+    >>> dipen.RealClock().simulated
+    False
+    """
 
     simulated = False
 

@@ -129,6 +129,17 @@ class LocalEtcd:
         Seconds to wait for the server to become healthy.
     port
         The client port (default: a free one); the peer port is a free one.
+
+    Examples
+    --------
+    >>> server = dipen.LocalEtcd()
+    >>> server
+    LocalEtcd(endpoints=[], stopped)
+    >>> with server:
+    ...     server.running, len(server.endpoints)
+    (True, 1)
+    >>> server.running
+    False
     """
 
     def __init__(

@@ -2,6 +2,16 @@
 
 Every event is an immutable named tuple with the runner's clock ``time``; subscribe with
 ``runner.subscribe(callback)``. Firing events carry the :class:`Firing` record.
+
+Examples
+--------
+>>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+>>> runner = dipen.Runner(net)
+>>> seen = []
+>>> unsubscribe = runner.subscribe(lambda event: seen.append(type(event).__name__))
+>>> _ = runner.run_sync()
+>>> "FiringStarted" in seen and "FiringFinished" in seen
+True
 """
 
 from __future__ import annotations
@@ -30,6 +40,14 @@ class Firing:
 
     ``state`` is ``"running"``, ``"finished"``, ``"failed"``, ``"cancelled"`` or ``"conflict"``
     (never written: its inputs changed before its one-transaction commit; checked again).
+
+    Examples
+    --------
+    >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+    >>> runner = dipen.Runner(net)
+    >>> firing = runner.step_sync("t")
+    >>> firing.transition, firing.state, firing.id
+    ('t', 'finished', 'f1')
     """
 
     __slots__ = (

@@ -121,7 +121,24 @@ class Disabled:
 
 
 class ValidateContext:
-    """What ``Executor.validate`` sees: the net's name, the transition, its arcs and its ``data``."""
+    """What ``Executor.validate`` sees: the net's name, the transition, its arcs and its ``data``.
+
+    Examples
+    --------
+    >>> class NeedsInput(dipen.Executor):
+    ...     @classmethod
+    ...     def validate(cls, ctx):
+    ...         if not ctx.arcs_taking():
+    ...             raise ctx.fail("needs a place to take from")
+    ...     def check_start(self, ctx):
+    ...         return dipen.Disabled("never")
+    ...     async def run(self, ctx):
+    ...         return None
+    >>> dipen.Net("n").place("a").transition("t", give="a", executor=NeedsInput).validate()
+    Traceback (most recent call last):
+    ...
+    dipen.errors.NetError: net 'n', transition 't': needs a place to take from
+    """
 
     def __init__(self, net: Net, transition: Transition) -> None:
         self.net_name = net.name
@@ -156,12 +173,50 @@ class ValidateContext:
 
 
 class CreateContext(ValidateContext):
-    """What ``Executor.__init__`` sees (the same as ``validate``)."""
+    """What ``Executor.__init__`` sees (the same as ``validate``).
+
+    Examples
+    --------
+    >>> class Limit(dipen.Executor):
+    ...     def __init__(self, ctx):
+    ...         super().__init__(ctx)
+    ...         self.limit = ctx.data["limit"]          # the transition's data=
+    ...     def check_start(self, ctx):
+    ...         small = [t for t in ctx.tokens("a") if t.data < self.limit]
+    ...         return dipen.Enabled({"a": small[:1]}) if small else dipen.Disabled("none small")
+    ...     async def run(self, ctx):
+    ...         return {"b": list(ctx.taken["a"])}
+    >>> net = (dipen.Net("n").place("a", tokens=[1, 5, 2]).place("b")
+    ...        .transition("t", take="a", give="b", executor=Limit, data={"limit": 3}))
+    >>> runner = dipen.Runner(net)
+    >>> _ = runner.run_sync()
+    >>> runner.marking.data()["b"]
+    [1, 2]
+    """
 
 
 class StartContext:
     """What ``check_start`` sees: the tokens of the transition's input places, in the runner's
-    replica of the state. One context per transition is reused across checks."""
+    replica of the state. One context per transition is reused across checks.
+
+    Examples
+    --------
+    >>> class Pair(dipen.Executor):
+    ...     def check_start(self, ctx):
+    ...         if ctx.count("a") < 2:
+    ...             return dipen.Disabled(f"{ctx.count('a')} token(s) in 'a', need 2")
+    ...         return dipen.Enabled({"a": ctx.tokens("a")[:2]})
+    ...     async def run(self, ctx):
+    ...         return {"b": [sum(t.data for t in ctx.taken["a"])]}
+    >>> net = (dipen.Net("n").place("a", tokens=[1, 2, 3]).place("b")
+    ...        .transition("t", take="a", give="b", executor=Pair))
+    >>> runner = dipen.Runner(net)
+    >>> _ = runner.run_sync()
+    >>> runner.marking.data()
+    {'a': [3], 'b': [3]}
+    >>> runner.explain("t")
+    "...1 token(s) in 'a', need 2..."
+    """
 
     __slots__ = ("_inputs", "_outputs", "_places", "clock_now", "data", "transition")
 
@@ -208,7 +263,24 @@ class StartContext:
 
 
 class RunContext:
-    """What ``Executor.run`` sees: the firing, the tokens it took, the transition's data, time."""
+    """What ``Executor.run`` sees: the firing, the tokens it took, the transition's data, time.
+
+    Examples
+    --------
+    >>> class Stamp(dipen.Executor):
+    ...     def check_start(self, ctx):
+    ...         tokens = ctx.tokens("a")
+    ...         return dipen.Enabled({"a": tokens[:1]}) if tokens else dipen.Disabled("empty")
+    ...     async def run(self, ctx):
+    ...         (token,) = ctx.taken["a"]
+    ...         return {"b": [token.update(by=ctx.transition, firing=ctx.firing_id)]}
+    >>> net = (dipen.Net("n").place("a", tokens=[{}]).place("b")
+    ...        .transition("t", take="a", give="b", executor=Stamp))
+    >>> runner = dipen.Runner(net)
+    >>> _ = runner.run_sync()
+    >>> runner.marking.data()["b"]
+    [{'by': 't', 'firing': 'f1'}]
+    """
 
     __slots__ = ("_now", "data", "firing", "taken", "transition")
 

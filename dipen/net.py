@@ -129,6 +129,15 @@ class Transition:
 
     The behaviour is one of: no code (classic P/T), ``run``/``guard`` callables (the decorator
     form), or an ``executor`` class (the full contract of :class:`dipen.Executor`).
+
+    Transitions are made by :meth:`Net.transition` and read from ``net.transitions``.
+
+    Examples
+    --------
+    >>> net = dipen.Net("n").place("a").place("b").transition("t", take="a", give="b")
+    >>> t = net.transitions["t"]
+    >>> t, t.kind, t.region, [arc.kind.name for arc in t.arcs]
+    (Transition('t', take=[a], give=[b]), 'P/T', 'default', ['IN', 'OUT'])
     """
 
     name: str
@@ -265,6 +274,12 @@ class Net:
             or a position that is not two finite numbers.
         TokenError
             If initial token data is not JSON.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("plain", tokens=3).place("queue", tokens=[{"x": 1}], capacity=3)
+        >>> net.places["queue"]
+        Place('queue', capacity=3, tokens=[{'x': 1}])
         """
         self._check_new_name(name, "place")
         where = self._where("place", name)
@@ -369,6 +384,12 @@ class Net:
         ------
         NetError
             On an unknown place or transition, a second arc for the pair, or a bad weight/kind.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).transition("t")
+        >>> net.arc("a", "t", "IN", weight=2).arcs
+        (Arc('a' -> 't', IN, weight=2),)
         """
         if transition not in self._transitions:
             raise NetError(
@@ -411,6 +432,11 @@ class Net:
         ------
         NetError
             Naming the net, the transition and the reason.
+
+        Examples
+        --------
+        >>> dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b").validate()
+        Net('n', places=2, transitions=1, arcs=2)
         """
         from .executors import validate_transition  # executors builds on this module
 
@@ -437,19 +463,41 @@ class Net:
         return draw(self, marking, **options)
 
     def to_networkx(self, marking: Any = None) -> Any:
-        """The net as a ``networkx.DiGraph`` (see :func:`dipen.viz.to_networkx`)."""
+        """The net as a ``networkx.DiGraph`` (see :func:`dipen.viz.to_networkx`).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> graph = net.to_networkx()
+        >>> sorted(graph.nodes), sorted(graph.edges)
+        (['a', 'b', 't'], [('a', 't'), ('t', 'b')])
+        """
         from .viz.draw import to_networkx
 
         return to_networkx(self, marking)
 
     def to_dot(self, marking: Any = None) -> str:
-        """The net as Graphviz DOT text (see :func:`dipen.viz.export.to_dot`)."""
+        """The net as Graphviz DOT text (see :func:`dipen.viz.export.to_dot`).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> net.to_dot().splitlines()[0]
+        'digraph "n" {'
+        """
         from .viz.export import to_dot
 
         return to_dot(self, marking)
 
     def to_pnml(self) -> str:
-        """The net as PNML text, a P/T net (see :func:`dipen.pnml.dumps`)."""
+        """The net as PNML text, a P/T net (see :func:`dipen.pnml.dumps`).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> dipen.pnml.loads(net.to_pnml()).to_dict() == net.to_dict()
+        True
+        """
         from .pnml import dumps
 
         return dumps(self)

@@ -36,6 +36,15 @@ reset, ...), arc types or stochastic timing in other tools' ``toolspecific`` ele
 self-loops whose two arcs have different weights (one dipen arc has one weight).
 
 DTDs and entity declarations are refused, so a document cannot expand entities (no XML bombs).
+
+Examples
+--------
+>>> net = dipen.Net("pt").place("a", tokens=2).place("b").transition("t", take={"a": 2}, give="b")
+>>> text = dipen.pnml.dumps(net)
+>>> text.splitlines()[1]
+'<pnml xmlns="http://www.pnml.org/version-2009/grammar/pnml">'
+>>> dipen.pnml.loads(text).to_dict() == net.to_dict()
+True
 """
 
 from __future__ import annotations

@@ -13,7 +13,18 @@ __all__ = ["Block", "ErrorPolicy", "Retry", "Stop", "ToPlace", "error_policy"]
 
 @dataclass(frozen=True, slots=True)
 class ErrorPolicy:
-    """Base class of the error policies."""
+    """Base class of the error policies.
+
+    A transition's ``on_error`` is one of :class:`Block` (``"block"``, the default),
+    :class:`Retry`, :class:`ToPlace` or :class:`Stop` (``"stop"``).
+
+    Examples
+    --------
+    >>> net = dipen.Net("n").place("a").place("b").transition("t", take="a", give="b")
+    >>> policy = net.transitions["t"].on_error
+    >>> isinstance(policy, dipen.ErrorPolicy), policy.describe()
+    (True, 'return tokens and block')
+    """
 
     def describe(self) -> str:
         return type(self).__name__.lower()
@@ -35,7 +46,16 @@ class Block(ErrorPolicy):
 
 @dataclass(frozen=True, slots=True)
 class Stop(ErrorPolicy):
-    """Return the taken tokens and stop the runner: ``run()`` raises :class:`dipen.FiringError`."""
+    """Return the taken tokens and stop the runner: ``run()`` raises :class:`dipen.FiringError`.
+
+    Examples
+    --------
+    >>> net = dipen.Net("n").place("a").place("b")
+    >>> net.transition("t", take="a", give="b", on_error="stop").transitions["t"].on_error
+    Stop()
+    >>> dipen.Stop().describe()
+    'return tokens and stop the runner'
+    """
 
     def describe(self) -> str:
         return "return tokens and stop the runner"

@@ -17,6 +17,17 @@ The format, one JSON object per line::
 
 ``start`` holds the revision the recording starts after, each place's tokens oldest first
 (``[id, data, firing]``) and the running firings.
+
+Examples
+--------
+>>> import io
+>>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+>>> runner = dipen.Runner(net)
+>>> _ = runner.run_sync()
+>>> file = io.StringIO()
+>>> _ = dipen.record_sync(runner, file)
+>>> [step.describe() for step in dipen.replay(io.StringIO(file.getvalue()))]
+['init', "fire of 't' (firing 'f1')"]
 """
 
 from __future__ import annotations
@@ -252,7 +263,20 @@ def record_sync(
     source: Any, file: Any, *, since: int | None = None, until: int | None = None,
     since_time: float | None = None, until_time: float | None = None,
 ) -> Timeline:
-    """:func:`record`, blocking (in a script, or nested in a notebook's event loop)."""
+    """:func:`record`, blocking (in a script, or nested in a notebook's event loop).
+
+    Examples
+    --------
+    >>> import io
+    >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+    >>> runner = dipen.Runner(net)
+    >>> _ = runner.run_sync()
+    >>> file = io.StringIO()
+    >>> dipen.record_sync(runner, file)
+    Timeline(net='n', revisions 1–3, 3 steps)
+    >>> dipen.replay(io.StringIO(file.getvalue())).marking.counts()
+    {'a': 0, 'b': 2}
+    """
     from .notebook import run_blocking
 
     return run_blocking(record(source, file, since=since, until=until, since_time=since_time,

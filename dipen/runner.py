@@ -39,7 +39,15 @@ _NODES = itertools.count(1)
 class RunSummary(NamedTuple):
     """What :meth:`Runner.run` did: why it stopped (``"quiescent"``, ``"until"``,
     ``"max_firings"``, ``"timeout"``, ``"stopped"``), how many firings finished, the clock time
-    at the end and the wall seconds it took."""
+    at the end and the wall seconds it took.
+
+    Examples
+    --------
+    >>> net = dipen.Net("n").place("a", tokens=3).place("b").transition("t", take="a", give="b")
+    >>> summary = dipen.Runner(net).run_sync(max_firings=2)
+    >>> summary.reason, summary.firings
+    ('max_firings', 2)
+    """
 
     reason: str
     firings: int
@@ -156,7 +164,22 @@ class Runner:
     # -- state -------------------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Connect to the store and load the state (done by ``run``/``step`` when needed)."""
+        """Connect to the store and load the state (done by ``run``/``step`` when needed).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def look():
+        ...     runner = dipen.Runner(net)
+        ...     await runner.open()
+        ...     try:
+        ...         return runner.enabled()
+        ...     finally:
+        ...         await runner.close()
+        >>> asyncio.run(look())
+        ['t']
+        """
         await self._engine.open()
 
     def _open_now(self) -> Engine:
@@ -228,21 +251,60 @@ class Runner:
         return text
 
     def block(self, transition: str) -> None:
-        """Start no new firings of ``transition`` until :meth:`unblock`."""
+        """Start no new firings of ``transition`` until :meth:`unblock`.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> runner.block("t")
+        >>> runner.run_sync().firings, runner.states()
+        (0, {'t': 'blocked'})
+        """
         self._open_now().block(transition)
 
     def unblock(self, transition: str) -> None:
-        """Let ``transition`` fire again (also after its error policy blocked it)."""
+        """Let ``transition`` fire again (also after its error policy blocked it).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> runner.block("t")
+        >>> runner.unblock("t")
+        >>> runner.run_sync().firings
+        2
+        """
         self._open_now().unblock(transition)
 
     def blocked(self) -> dict[str, str]:
-        """The blocked transitions and why."""
+        """The blocked transitions and why.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> runner.block("t")
+        >>> runner.blocked()
+        {'t': 'blocked by hand'}
+        """
         engine = self._open_now()
         return {name: r.block_reason for name, r in engine._transitions.items() if r.blocked}
 
     def states(self) -> dict[str, str]:
         """Each transition's state now: ``"firing"``, ``"blocked"``, ``"failed"`` (blocked by its
-        error policy), ``"enabled"`` or ``"idle"``."""
+        error policy), ``"enabled"`` or ``"idle"``.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> runner.states()
+        {'t': 'enabled'}
+        >>> _ = runner.run_sync()
+        >>> runner.states()
+        {'t': 'idle'}
+        """
         engine = self._open_now()
         enabled = set(engine.enabled())
         firing = {f.transition for f in engine.active}
@@ -335,7 +397,17 @@ class Runner:
 
     def reset(self) -> None:
         """Back to the initial marking (memory store only, with nothing running); the history
-        and statistics start afresh, and a simulated clock goes back to its start."""
+        and statistics start afresh, and a simulated clock goes back to its start.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> _ = runner.run_sync()
+        >>> runner.reset()
+        >>> runner.marking.counts()
+        {'a': 2, 'b': 0}
+        """
         if not isinstance(self.store, MemoryStore):
             raise RunnerError("reset() works on a MemoryStore only")
         if self._busy:
@@ -384,6 +456,14 @@ class Runner:
             runners or edits, as a service does, until :meth:`stop` (or a condition above).
 
         Runners sharing a store stop together, when none of them can do anything more.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> asyncio.run(runner.run(max_firings=1))       # in a notebook: await runner.run()
+        RunSummary(reason='max_firings', firings=1, ...)
         """
         self._enter()
         started = time.perf_counter()
@@ -529,11 +609,47 @@ class Runner:
 
     def pause(self) -> None:
         """Make a running ``run`` return (reason ``"paused"``); firings in progress stay and go on
-        with the next ``run``/``step``."""
+        with the next ``run``/``step``.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b")
+        >>> @net.transition(take="a", give="b")
+        ... async def slow(token):
+        ...     await dipen.sleep(60)
+        ...     return token
+        >>> async def pause_soon(runner):
+        ...     task = asyncio.create_task(runner.run())
+        ...     await asyncio.sleep(0.05)
+        ...     runner.pause()
+        ...     return (await task).reason, len(runner.firing)
+        >>> runner = dipen.Runner(net)
+        >>> asyncio.run(pause_soon(runner))
+        ('paused', 1)
+        """
         self._engine.pause()
 
     def stop(self) -> None:
-        """Stop a running ``run``: running firings are cancelled and their tokens go back."""
+        """Stop a running ``run``: running firings are cancelled and their tokens go back.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b")
+        >>> @net.transition(take="a", give="b")
+        ... async def slow(token):
+        ...     await dipen.sleep(60)
+        ...     return token
+        >>> async def stop_soon(runner):
+        ...     task = asyncio.create_task(runner.run())
+        ...     await asyncio.sleep(0.05)
+        ...     runner.stop()
+        ...     return (await task).reason
+        >>> runner = dipen.Runner(net)
+        >>> asyncio.run(stop_soon(runner)), runner.marking.counts()
+        ('stopped', {'a': 1, 'b': 0})
+        """
         self._engine.stop()
 
     async def marking_at(self, revision: int | None = None, *,
@@ -562,12 +678,35 @@ class Runner:
         return await marking_at(self, revision=revision, time=time)
 
     async def revisions(self) -> list[tuple[int, float, str]]:
-        """``(revision, time, kind)`` of every change the store still keeps, oldest first."""
+        """``(revision, time, kind)`` of every change the store still keeps, oldest first.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> _ = runner.run_sync()
+        >>> [(revision, kind) for revision, time, kind in asyncio.run(runner.revisions())]
+        [(1, 'init'), (2, 'fire')]
+        """
         await self.open()
         return [(c.revision, c.time, c.kind) for c in await self.store.changes(0)]
 
     async def close(self) -> None:
-        """Give up this runner's leaderships (standbys take over) and stop following the store."""
+        """Give up this runner's leaderships (standbys take over) and stop following the store.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def once():
+        ...     runner = dipen.Runner(net)
+        ...     await runner.run()
+        ...     await runner.close()
+        ...     return runner.marking.counts()
+        >>> asyncio.run(once())
+        {'a': 0, 'b': 1}
+        """
         await self._engine.resign()
         self._engine.close()
 
@@ -584,10 +723,27 @@ class Runner:
         progress: bool = False,
     ) -> RunSummary:
         """:meth:`run`, blocking: works in a script and in a notebook cell (a kernel interrupt
-        stops it cleanly: running firings are cancelled and their tokens go back)."""
+        stops it cleanly: running firings are cancelled and their tokens go back).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> dipen.Runner(net).run_sync()
+        RunSummary(reason='quiescent', firings=2, ...)
+        """
         return self._blocking(self.run(until=until, max_firings=max_firings, timeout=timeout,  # type: ignore[no-any-return]
                                        progress=progress))
 
     def step_sync(self, transition: str | None = None, data: Any = None) -> Firing | None:
-        """:meth:`step`, blocking."""
+        """:meth:`step`, blocking.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> runner.step_sync("t")
+        Firing('t', id='f1', finished, took={a: 1}, placed={b: 1})
+        >>> runner.marking.counts()
+        {'a': 1, 'b': 1}
+        """
         return self._blocking(self.step(transition, data))  # type: ignore[no-any-return]

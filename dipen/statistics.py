@@ -90,6 +90,19 @@ class Statistics:
         ``(start, end)`` clock times of the window, or ``None`` when it holds no change.
     firings, rate
         All finished firings, and their number per clock second of the span.
+
+    Examples
+    --------
+    >>> net = dipen.Net("shop").place("queue", tokens=3).place("served")
+    >>> @net.transition(take="queue", give="served")
+    ... async def serve(customer):
+    ...     await dipen.sleep(2)
+    ...     return customer
+    >>> runner = dipen.Runner(net, clock="simulated")
+    >>> _ = runner.run_sync()
+    >>> numbers = dipen.statistics(runner)
+    >>> numbers.firings, numbers.span, numbers.transitions["serve"]["mean"]
+    (3, (0.0, 6.0), 2.0)
     """
 
     def __init__(self, net: str, span: tuple[float, float] | None, fired: dict[str, int],

@@ -16,6 +16,19 @@ for the other:
   of the last change stamped before it, so runners whose clocks disagree cannot reorder them.
   The initial marking (kind ``"init"``, which the store stamps with the wall clock) counts as
   earlier than every time.
+
+Examples
+--------
+>>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+>>> store = dipen.MemoryStore()
+>>> _ = dipen.Runner(net, store=store).run_sync()
+>>> timeline = dipen.history_sync(store)
+>>> timeline
+Timeline(net='n', revisions 1–3, 3 steps)
+>>> [step.describe() for step in timeline]
+['init', "fire of 't' (firing 'f1')", "fire of 't' (firing 'f2')"]
+>>> dipen.marking_at_sync(store, revision=2).counts()
+{'a': 1, 'b': 1}
 """
 
 from __future__ import annotations

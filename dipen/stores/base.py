@@ -47,7 +47,19 @@ class Leadership:
 
 
 class Store(abc.ABC):
-    """Base class of the stores. ``coordinator`` knows the runners of this process that use it."""
+    """Base class of the stores. ``coordinator`` knows the runners of this process that use it.
+
+    dipen has two: :class:`dipen.MemoryStore` (in this process) and :class:`dipen.EtcdStore`
+    (etcd, for runners on several machines). Runners use a store through this protocol; the
+    same behavioural tests run on both.
+
+    Examples
+    --------
+    >>> isinstance(dipen.MemoryStore(), dipen.Store)
+    True
+    >>> sorted(dipen.Store.__abstractmethods__)[:4]
+    ['campaign', 'changes', 'commit', 'connect']
+    """
 
     codec: Any = JsonCodec()
 
