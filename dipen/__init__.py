@@ -20,6 +20,7 @@ Examples
 
 
 from . import analysis, etcd_local, events, pnml, recording, timeline
+from .control import Answer, Control
 from .clock import Clock, RealClock, SimulatedClock, now, sleep
 from .errors import (
     AnalysisError,
@@ -62,7 +63,7 @@ from .runner import Runner, RunSummary
 from .stats import Stats
 from .etcd_local import LocalEtcd, local_etcd
 from .stores import EtcdStore, MemoryStore, Store
-from .tokens import JsonCodec, Marking, Token
+from .tokens import JsonCodec, Marking, PickleCodec, Token
 
 __version__ = "0.1.0"
 
@@ -76,11 +77,13 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'dipen' has no attribute {name!r}")
 
 __all__ = [
+    "Answer",
     "AnalysisError",
     "Arc",
     "ArcKind",
     "Block",
     "Clock",
+    "Control",
     "CompactedError",
     "ConflictError",
     "CreateContext",
@@ -105,6 +108,7 @@ __all__ = [
     "NetError",
     "NetMismatchError",
     "NotEnabledError",
+    "PickleCodec",
     "Place",
     "PnmlError",
     "RealClock",

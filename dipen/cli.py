@@ -1,4 +1,5 @@
 """The command line: ``dipen run`` (a net as a service), ``dipen status`` (what it looks like),
+``dipen ctl`` (control it: block, cancel, fire manual transitions, edit tokens),
 ``dipen etcd`` (a local development etcd), ``dipen tutorials`` and ``dipen bench local|etcd|reach|viz``.
 
 ``python -m dipen`` is the same command.
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="an etcd endpoint (default $DIPEN_ETCD_ENDPOINTS or 127.0.0.1:2379)")
     status.add_argument("--prefix", default=None)
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    from .ctl import add_parser
+
+    add_parser(commands)
     bench = commands.add_parser("bench", help="measure and print speed figures")
     bench_kinds = bench.add_subparsers(dest="kind", required=True)
     local = bench_kinds.add_parser(
@@ -152,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _status(args)
     if args.command == "etcd":
         return _etcd(args.port)
+    if args.command == "ctl":
+        from .ctl import main as ctl_main
+
+        return ctl_main(args)
     if args.command == "run":
         from .service import main as run_main
 

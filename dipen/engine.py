@@ -31,6 +31,7 @@ from .executors import (
     create_executor,
 )
 from .leading import Leading
+from .manual import Manual
 from .outcomes import Outcomes
 from .placement import Placement
 from .schedule import TransitionRecord, resume, well_formed
@@ -83,6 +84,7 @@ class Engine:
         self._stop_error: BaseException | None = None
         self.outcomes = Outcomes(self)
         self.leading = Leading(self)
+        self.manual = Manual(self)
         self.placement = Placement(self)
         self._sleepy = False
         self._shared = False  # reading the store's own live state (memory store)
@@ -136,6 +138,7 @@ class Engine:
             for place in watched:
                 dependents.setdefault(place, []).append(record)
         self._dependents = {place: tuple(records) for place, records in dependents.items()}
+        self.manual.load()
         for record in self._transitions.values():
             if record.mine:
                 self._mark(record)
@@ -208,6 +211,8 @@ class Engine:
             return
         else:
             touched = state.apply(change)
+        if change.kind == "control":
+            self.manual.on_control(change)
         dependents = self._dependents
         for place in touched:
             for record in dependents.get(place, ()):
@@ -271,6 +276,11 @@ class Engine:
         ``quiet``: only describe (for explain, views): record, emit and log nothing."""
         if record.blocked:
             return Disabled(f"blocked: {record.block_reason}")
+        if record.held:
+            return Disabled(record.held)
+        if record.manual and self.manual.request_for(record) is None:
+            return Disabled("manual: fires only when asked, with data (Control.fire, "
+                            "dipen ctl fire, runner.step(name, data))")
         if record.running >= record.concurrency:
             n = record.concurrency
             return Disabled(f"already firing ({record.running} of {n} allowed at once)")
@@ -323,11 +333,14 @@ class Engine:
     # -- firing -----------------------------------------------------------------------------------
 
     async def start(
-        self, record: TransitionRecord, enabled: Enabled, data: Any = None
+        self, record: TransitionRecord, enabled: Enabled, data: Any = None,
+        request: dict[str, Any] | None = None,
     ) -> Firing | None:
         """Start a firing and run it as far as it goes without waiting; ``None`` if the store
         refused the start (a conflict: the transition is checked again). ``data`` is the
-        firing's ``input`` (a manual step's data)."""
+        firing's ``input`` (a manual step's data); ``request`` the manual request it serves."""
+        if record.manual and data is None and request is None:
+            return await self.manual.start(record, enabled)
         places = self.state.places  # type: ignore[union-attr]
         try:
             take, taken = self.placement.taking(record, enabled)
@@ -336,6 +349,8 @@ class Engine:
             self.block(record.name, str(exc))
             return None
         firing_id = self.store.new_firing_id()
+        if request is not None:
+            self.manual.serving[firing_id] = request["id"]
         now = self.clock.now()
         firing = Firing(firing_id, record.name, record.region, {
             place: tuple([_new_token(Token, (t.id, t.data, firing_id)) for t in tokens])
@@ -565,6 +580,8 @@ class Engine:
                     await self._reload()
                 if self._completed:
                     await self._drain()
+                if self.manual.answers:
+                    await self.manual.flush()
                 if self._stop_error is not None:
                     raise self._stop_error
                 if self._stop_requested:
@@ -612,13 +629,13 @@ class Engine:
                         record.wait_for = outcome.wait_for
                         if outcome.recheck_after is not None:
                             self.outcomes._recheck_later(record, outcome.recheck_after)
-                    if self._completed or self._stop_error is not None:
+                    if self._completed or self._stop_error is not None or self.manual.answers:
                         break
                     budget -= 1
                     if not budget:
                         await asyncio.sleep(0)
                         budget = YIELD_EVERY
-                if self._completed or self._stop_error is not None:
+                if self._completed or self._stop_error is not None or self.manual.answers:
                     continue
                 if limit_hit and not self._active:
                     reason = "max_firings"

@@ -74,6 +74,22 @@ class Firing:
         self.input: Any = None  # data given by hand to a manual step (``runner.step(name, data)``)
 
     @property
+    def key(self) -> str:
+        """The same for every attempt at this work: the transition and the ids of the tokens
+        it took. After a crash the new leader returns the tokens (ids unchanged) and the
+        transition fires again with a new firing ``id`` but the same ``key``; use it to make
+        side effects idempotent (at-least-once).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> firing = dipen.Runner(net).step_sync("t")
+        >>> firing.key == "t:" + firing.pairs[0][1]
+        True
+        """
+        return self.transition + ":" + "+".join(sorted(token for _, token in self.pairs))
+
+    @property
     def duration(self) -> float | None:
         """Clock seconds from start to end, or ``None`` while running."""
         return None if self.finished is None else self.finished - self.started

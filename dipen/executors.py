@@ -51,8 +51,9 @@ GUARD_SEARCH_LIMIT = 10_000
 def current_firing() -> Firing | None:
     """The :class:`~dipen.events.Firing` whose ``run`` is executing now, or ``None`` outside one.
 
-    Use its ``id`` to make side effects idempotent: after a crash a firing may run again
-    (at-least-once), and the firing id is the same token set's retry key.
+    After a crash a firing may run again (at-least-once) with a new ``id``; its ``key`` (the
+    transition and the ids of the tokens it took) is the same for every attempt: use it to make
+    side effects idempotent.
 
     Examples
     --------
@@ -293,7 +294,8 @@ class RunContext:
 
     @property
     def firing_id(self) -> str:
-        """Stable id of this firing (use it to deduplicate side effects)."""
+        """This attempt's firing id (new after a crash: deduplicate side effects with
+        ``firing.key``)."""
         return self.firing.id
 
     @property

@@ -150,6 +150,7 @@ class Transition:
     on_error: ErrorPolicy = field(default_factory=lambda: error_policy("block", ""))
     concurrency: int = 1
     position: tuple[float, float] | None = None
+    manual: bool = False
 
     @property
     def kind(self) -> str:
@@ -177,6 +178,8 @@ class Transition:
                 parts.append(f"{label}=[{listed}]")
         if self.region != "default":
             parts.append(f"region={self.region!r}")
+        if self.manual:
+            parts.append("manual")
         if self.kind != "P/T":
             behaviour = self.executor or self.run
             parts.append(f"{self.kind}={getattr(behaviour, '__qualname__', behaviour)}")
@@ -324,6 +327,7 @@ class Net:
         on_error: Any = "block",
         concurrency: int = 1,
         position: tuple[float, float] | None = None,
+        manual: bool = False,
     ) -> Any:
         """Add a transition and return the net; without a name, return a decorator.
 
@@ -339,6 +343,8 @@ class Net:
         passed to the executor's contexts. ``on_error`` is the error policy.
         ``concurrency`` is how many firings of this transition may run at once.
         ``position`` is where an editor drew the transition (see :meth:`place`).
+        A ``manual`` transition fires only when someone asks, with data
+        (:meth:`dipen.Control.fire`, ``dipen ctl fire``, ``runner.step(name, data)``).
 
         Examples
         --------
@@ -351,7 +357,7 @@ class Net:
         """
         options = dict(
             take=take, give=give, read=read, region=region, guard=guard, data=data,
-            on_error=on_error, concurrency=concurrency, position=position,
+            on_error=on_error, concurrency=concurrency, position=position, manual=manual,
         )
         if callable(name) and not isinstance(name, str):  # @net.transition without parentheses
             self._add_transition(name.__name__, run=name, **options)
@@ -534,6 +540,7 @@ class Net:
                         for a in t.arcs
                     ],
                     **_position_dict(t.position),
+                    **({"manual": True} if t.manual else {}),
                 }
                 for t in self._transitions.values()
             ],
@@ -571,7 +578,7 @@ class Net:
                 net._add_transition(
                     name, take=None, give=None, read=None, region=transition["region"],
                     guard=None, data=None, on_error="block", concurrency=1,
-                    position=transition.get("position"))
+                    position=transition.get("position"), manual=transition.get("manual", False))
                 for arc in transition["arcs"]:
                     net.arc(arc["place"], name, ArcKind(arc["kind"]), arc.get("name"),
                             arc["weight"])
@@ -595,6 +602,7 @@ class Net:
         self, name: Any, *, run: Callable[..., Any] | None = None, executor: type | None = None,
         take: Any, give: Any, read: Any, region: str, guard: Callable[..., Any] | None,
         data: Any, on_error: Any, concurrency: int, position: tuple[float, float] | None = None,
+        manual: bool = False,
     ) -> None:
         self._check_new_name(name, "transition")
         where = self._where("transition", name)
@@ -603,6 +611,8 @@ class Net:
             raise NetError(f"{where}: region must be a non-empty str without '/', not {region!r}")
         if type(concurrency) is not int or concurrency < 1:
             raise NetError(f"{where}: concurrency must be an int >= 1, not {concurrency!r}")
+        if type(manual) is not bool:
+            raise NetError(f"{where}: manual must be True or False, not {manual!r}")
         if run is not None and executor is not None:
             raise NetError(f"{where}: give either run= or executor=, not both")
         if run is not None:
@@ -661,7 +671,8 @@ class Net:
             weight = next(weights[k][place] for k in ("take", "give", "read") if place in weights[k])
             arcs.append(self._make_arc(place, name, kind, None, weight, where, "take/give/read"))
         transition = Transition(
-            name, region, tuple(arcs), run, guard, executor, data, policy, concurrency, position
+            name, region, tuple(arcs), run, guard, executor, data, policy, concurrency, position,
+            manual,
         )
         self._check_policy(transition, where)
         self._transitions[name] = transition

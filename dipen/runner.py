@@ -26,6 +26,7 @@ from .stores.memory import MemoryStore
 from .tokens import Marking
 
 if TYPE_CHECKING:
+    from .control import Control
     from .clock import Clock
     from .net import Net
     from .state import FiringRecord
@@ -601,6 +602,14 @@ class Runner:
                                          progress=progress, forever=forever))
         self._task = task
         return task
+
+    @property
+    def control(self) -> Control:
+        """Block, unblock, cancel, fire manual transitions and edit tokens through this
+        runner's store, as this runner's node (see :class:`dipen.Control`)."""
+        from .control import Control
+
+        return Control(self.store, by=self.node)
 
     @property
     def running(self) -> bool:

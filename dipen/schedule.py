@@ -39,7 +39,7 @@ class TransitionRecord:
 
     __slots__ = (
         "block_reason", "blocked", "bounded", "concurrency", "context", "dirty", "executor", "expect", "failures", "gives",
-        "inputs", "last_error", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
+        "held", "inputs", "last_error", "manual", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
         "running", "timer", "transition", "trusted", "wait_for",
     )
 
@@ -63,6 +63,8 @@ class TransitionRecord:
         self.dirty = False
         self.blocked = False
         self.block_reason = ""
+        self.held = ""  # blocked by hand through the store (any machine): why
+        self.manual = transition.manual  # fires only on request
         self.failures = 0
         self.not_before = 0.0
         self.running = 0

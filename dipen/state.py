@@ -6,7 +6,9 @@ the store hands out (synchronously for the memory store, from a watch for etcd).
 
 A change is one atomic step: a firing *starts* (tokens become taken), *finishes* (taken
 tokens are removed, moved and new tokens are added), *returns* its tokens (cancel, error,
-crash recovery), or tokens are *put*/edited by hand.
+crash recovery), tokens are *put*/edited by hand, or someone *controls* the net: blocks or
+unblocks a transition or region, cancels firings, requests a manual firing or answers one
+(``kind == "control"``; its ``note`` is the action, see :func:`control_key`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from typing import Any, NamedTuple
 from .errors import ConflictError, StoreError
 from .tokens import Marking, Token
 
-__all__ = ["Change", "Commit", "FiringRecord", "PlaceState", "State"]
+__all__ = ["CONTROL_ACTIONS", "Change", "Commit", "FiringRecord", "PlaceState", "State",
+           "control_key"]
+
+#: what a control change can do; the ``note`` of a control commit is a dict with ``action``
+CONTROL_ACTIONS = frozenset({"block", "unblock", "cancel", "request", "withdraw", "answer"})
 
 _new_token = tuple.__new__
 
@@ -41,7 +47,9 @@ class Commit(NamedTuple):
     the initial marking or manual edits).
     """
 
-    kind: str  # "start" | "finish" | "fire" (start and finish at once) | "return" | "put" | "init"
+    # "start" | "finish" | "fire" (start and finish at once) | "return" | "put" (tokens by hand,
+    # any ids) | "edit" (an audited edit: new ids minted by the store) | "init" | "control"
+    kind: str
     firing: str | None
     transition: str | None
     region: str | None
@@ -77,6 +85,30 @@ class Change(NamedTuple):
         """The places this change touched."""
         return {place for pairs in (self.take, self.remove, self.add, self.release)
                 for place, _ in pairs}
+
+
+def control_key(note: Any) -> str | None:
+    """The standing control a control change sets or clears (``None`` for a cancel, which
+    leaves nothing standing).
+
+    ``block/transition/{name}`` and ``block/region/{name}`` while blocked by hand,
+    ``request/{id}`` while a manual firing request waits for its answer.
+
+    Examples
+    --------
+    >>> control_key({"action": "block", "target": "region", "name": "r1"})
+    'block/region/r1'
+    >>> control_key({"action": "answer", "id": "q1"})
+    'request/q1'
+    >>> control_key({"action": "cancel", "target": "transition", "name": "t"}) is None
+    True
+    """
+    action = note["action"]
+    if action in ("block", "unblock"):
+        return f"block/{note['target']}/{note['name']}"
+    if action in ("request", "withdraw", "answer"):
+        return f"request/{note['id']}"
+    return None
 
 
 def _where(commit: Commit) -> str:
@@ -123,11 +155,13 @@ class PlaceState:
 class State:
     """Places, tokens and running firings at one revision."""
 
-    __slots__ = ("firings", "places", "revision", "sequence")
+    __slots__ = ("controls", "firings", "places", "revision", "sequence")
 
     def __init__(self, places: Iterable[tuple[str, int | None]]) -> None:
         self.places = {name: PlaceState(name, capacity) for name, capacity in places}
         self.firings: dict[str, FiringRecord] = {}
+        #: standing controls by :func:`control_key`: blocks by hand, waiting manual requests
+        self.controls: dict[str, dict[str, Any]] = {}
         self.revision = 0
         self.sequence = 0  # counts placed tokens: orders tokens oldest first
 
@@ -145,6 +179,16 @@ class State:
                 )
         kind = commit.kind
         firing = commit.firing
+        if kind == "control":
+            self.check_control(commit)
+            key = control_key(commit.note)
+            action = commit.note["action"]
+            if action == "request" and key in self.controls:
+                raise StoreError(f"control: request {commit.note['id']!r} exists already")
+            if action in ("answer", "withdraw") and key not in self.controls:
+                raise ConflictError(f"control: no waiting request {commit.note['id']!r} "
+                                    "(answered or withdrawn already)")
+            return
         try:
             if kind == "start":
                 if firing in self.firings:
@@ -172,6 +216,24 @@ class State:
                 self._check_adds(commit)
         except KeyError as missing:
             raise StoreError(f"{_where(commit)}: unknown place {missing.args[0]!r}") from None
+
+    @staticmethod
+    def check_control(commit: Commit) -> None:
+        """Raise :class:`StoreError` unless ``commit`` is a well-formed control change."""
+        note = commit.note
+        if not isinstance(note, dict) or note.get("action") not in CONTROL_ACTIONS:
+            raise StoreError(f"control: unknown action in {note!r} (one of "
+                             f"{', '.join(sorted(CONTROL_ACTIONS))})")
+        if commit.take or commit.remove or commit.add or commit.release:
+            raise StoreError("control: a control change moves no tokens")
+        action = note["action"]
+        needed = (("target", "name") if action in ("block", "unblock", "cancel")
+                  else ("id", "transition"))
+        missing = [field for field in needed if not isinstance(note.get(field), str)]
+        if missing or (action in ("block", "unblock", "cancel")
+                       and note["target"] not in ("transition", "region")):
+            raise StoreError(f"control: {action} needs {', '.join(needed)} (target 'transition' "
+                             f"or 'region'), not {note!r}")
 
     def _check_adds(self, commit: Commit) -> None:
         places = self.places
@@ -231,7 +293,14 @@ class State:
             state.rev = revision
             touched.append(place)
         kind = change.kind
-        if kind == "start":
+        if kind == "control":
+            key = control_key(change.note)
+            if key is not None:
+                if change.note["action"] in ("block", "request"):
+                    self.controls[key] = dict(change.note, by=change.node, time=change.time)
+                else:
+                    self.controls.pop(key, None)
+        elif kind == "start":
             self.firings[firing] = FiringRecord(  # type: ignore[index]
                 firing, change.transition, change.region, change.node, change.take, change.time  # type: ignore[arg-type]
             )
@@ -257,6 +326,7 @@ class State:
             other.added = dict(state.added)
             other.rev = state.rev
         twin.firings = dict(self.firings)
+        twin.controls = dict(self.controls)
         twin.revision = self.revision
         twin.sequence = self.sequence
         return twin

@@ -68,7 +68,7 @@ class Step(NamedTuple):
     removed, added and released (with their data, place by place) and the marking right after.
 
     ``kind`` is ``"start"``, ``"finish"``, ``"fire"`` (start and finish at once), ``"return"``
-    (tokens given back), ``"put"`` (an edit) or ``"init"`` (the initial marking).
+    (tokens given back), ``"put"``/``"edit"`` (tokens put or edited by hand) or ``"init"`` (the initial marking).
     """
 
     revision: int

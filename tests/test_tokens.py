@@ -549,5 +549,6 @@ def test_marking_repr(places, text):
 
 
 def test_tokens_module_exports():
-    assert set(dipen.tokens.__all__) == {"FrozenDict", "FrozenList", "JsonCodec", "Marking", "Token", "freeze"}
+    assert set(dipen.tokens.__all__) == {"FrozenDict", "FrozenList", "JsonCodec", "Marking",
+                                         "PickleCodec", "Token", "freeze"}
     assert dipen.Token is Token and dipen.Marking is Marking and dipen.JsonCodec is JsonCodec

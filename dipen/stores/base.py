@@ -115,6 +115,11 @@ class Store(abc.ABC):
     async def changes(self, since: int = 0, until: int | None = None) -> list[Change]:
         """The changes with ``since < revision <= until`` still in the store's history."""
 
+    async def definition(self) -> dict[str, Any]:
+        """The stored net's definition (``Net.to_dict()``), so that tools that have no
+        :class:`~dipen.Net` (``dipen ctl``, history readers) can work with the stored net."""
+        raise StoreError(f"{type(self).__name__} cannot tell which net it holds")
+
     async def leaders(self) -> dict[str, tuple[str, int]]:
         """Who leads each region now: ``{region: (node, fence)}``."""
         return {}

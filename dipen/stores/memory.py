@@ -89,6 +89,10 @@ class MemoryStore(Store):
         )
         self._write(Commit("init", None, None, None, add=add, time=time.time(), node="store"))
 
+    async def definition(self) -> dict:  # type: ignore[type-arg]
+        self._require()
+        return dict(self._definition)  # type: ignore[arg-type]
+
     def _require(self) -> State:
         if self._state is None:
             raise RunnerError("this MemoryStore holds no net yet; a runner connects it first")

@@ -89,6 +89,16 @@ class Keys:
         """The key of the running firing of ``commit``."""
         return f"{self.prefix}firings/{commit.transition}/{commit.firing}".encode()
 
+    def control(self, note: dict[str, Any]) -> bytes:
+        """The key of the standing control that control ``note`` sets or clears: a blocked
+        transition, a blocked region, or a waiting manual request (under its transition)."""
+        action = note["action"]
+        if action in ("block", "unblock"):
+            if note["target"] == "region":
+                return f"{self.prefix}regions/{note['name']}/control".encode()
+            return f"{self.prefix}transitions/{note['name']}/blocked".encode()
+        return f"{self.prefix}transitions/{note['transition']}/requests/{note['id']}".encode()
+
     def leaders(self, region: str) -> bytes:
         """The prefix of the leader keys of ``region`` (one per campaigning store's lease)."""
         return f"{self.prefix}regions/{region}/leader/".encode()
@@ -113,9 +123,16 @@ class Records:
 
     def token_data(self, value: dict[str, Any]) -> Any:
         """The data of a decoded token value."""
-        if self._json:
-            return freeze(value["data"])
-        return self.codec.decode(base64.b64decode(value["data64"]))
+        try:
+            if self._json:
+                return freeze(value["data"])
+            return self.codec.decode(base64.b64decode(value["data64"]))
+        except KeyError:
+            stored = "JSON" if "data" in value else "another codec's bytes"
+            raise StoreError(
+                f"a token's data is stored as {stored}, but this store reads it with "
+                f"{type(self.codec).__name__}: open the store with the codec that wrote it "
+                "(EtcdStore(..., codec=...))") from None
 
     @staticmethod
     def firing_value(commit: Commit) -> bytes:
@@ -191,6 +208,12 @@ class Records:
                                    self.token_data(value)))
                 elif parts[2] == "taken":
                     taken[parts[3]] = kv.value.decode()
+            elif parts[0] == "transitions" and len(parts) == 3 and parts[2] == "blocked":
+                state.controls[f"block/transition/{parts[1]}"] = json.loads(kv.value)
+            elif parts[0] == "transitions" and len(parts) == 4 and parts[2] == "requests":
+                state.controls[f"request/{parts[3]}"] = json.loads(kv.value)
+            elif parts[0] == "regions" and len(parts) == 3 and parts[2] == "control":
+                state.controls[f"block/region/{parts[1]}"] = json.loads(kv.value)
             elif parts[0] == "firings" and len(parts) == 3:
                 value = json.loads(kv.value)
                 firings.append((kv.mod_revision, FiringRecord(

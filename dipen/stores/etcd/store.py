@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EtcdStore"]
 
-_KINDS = frozenset({"start", "finish", "fire", "return", "put", "init"})
+_KINDS = frozenset({"start", "finish", "fire", "return", "put", "edit", "init", "control"})
 
 
 def _translated(method: Any) -> Any:
@@ -198,6 +198,20 @@ class EtcdStore(Store):
             self._compare(stored, definition, net)
         self._definition = stored or definition
         self._place_names = frozenset(p["name"] for p in self._definition["places"])
+
+    @_translated
+    async def definition(self) -> dict[str, Any]:
+        """The net stored under the prefix; a store opened this way (without a net) can then
+        commit edits and control changes (``dipen ctl``)."""
+        if self._definition is None:
+            await self._open()
+            await self._leasing.ensure()
+            reply = await self._connection.range(self._connection.keys.net)
+            if not reply.kvs:
+                raise StoreError(f"no net under prefix {self.prefix!r} in etcd at {self.endpoints}")
+            self._definition = json.loads(reply.kvs[0].value)
+            self._place_names = frozenset(p["name"] for p in self._definition["places"])
+        return dict(self._definition)
 
     def _compare(self, stored: dict[str, Any], given: dict[str, Any], net: Net) -> None:
         differences = net_differences(stored, given)

@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...errors import ConflictError, FencingError, StoreError, UnavailableError
-from ...state import Commit
+from ...state import Commit, State
 from ...tokens import Token
 from .connection import Connection, details
 from .election import Leaders
@@ -262,6 +262,8 @@ class Transactions:
         keys = self._connection.keys
         at = where(commit)
         checks = self._fence(commit)
+        if commit.kind == "control":
+            return checks + self._control_checks(commit)
         for place, rev in commit.expect:
             if place not in places:
                 raise ConflictError(f"place {place!r} changed (revision None, expected {rev}) "
@@ -311,6 +313,22 @@ class Transactions:
                                 f"{at}: the net changed meanwhile"))
         return checks
 
+    def _control_checks(self, commit: Commit) -> list[Check]:
+        """The compares of a control change (as ``State.check`` does for the memory store)."""
+        State.check_control(commit)
+        note = commit.note
+        if note["action"] == "cancel":  # nothing standing: the change record is all
+            return []
+        key = self._connection.keys.control(note)
+        if note["action"] == "request":
+            return [Check(key, "version", "==", 0, StoreError,
+                          f"control: request {note['id']!r} exists already")]
+        if note["action"] in ("answer", "withdraw"):
+            return [Check(key, "version", ">", 0, ConflictError,
+                          f"control: no waiting request {note['id']!r} (answered or withdrawn "
+                          "already)")]
+        return []
+
     def _writes(self, commit: Commit, commit_id: str) -> tuple[list[Any], bytes]:
         """The operations of ``commit``'s transaction (the change record last) and, for a start,
         the firing record."""
@@ -334,6 +352,11 @@ class Transactions:
             writes[keys.firing(commit)] = firing_value
         elif holds:
             writes[keys.firing(commit)] = None
+        if kind == "control" and commit.note["action"] != "cancel":
+            note = commit.note
+            writes[keys.control(note)] = (
+                dumps(dict(note, by=commit.node, time=commit.time)).encode()
+                if note["action"] in ("block", "request") else None)
         touched = dict.fromkeys(p for pairs in (commit.take, commit.remove, commit.release)
                                 for p, _ in pairs)
         touched.update(dict.fromkeys(p for p, _ in commit.add))
