@@ -30,7 +30,15 @@ _ATTEMPTS = 5  # an edit is checked again on fresh state this often when places 
 
 class Answer(NamedTuple):
     """How a manual firing request ended: ``state`` is ``"finished"``, ``"failed"`` or
-    ``"cancelled"``; ``placed`` maps places to the ``[token id, data]`` it placed."""
+    ``"cancelled"``; ``placed`` maps places to the ``[token id, data]`` it placed.
+
+    Examples
+    --------
+    >>> answer = dipen.Answer("r1", "approve", "f3", "finished",
+    ...                       {"done": [["t7", {"ok": True}]]}, None, 12)
+    >>> answer.state, answer.placed["done"][0][1]
+    ('finished', {'ok': True})
+    """
 
     id: str
     transition: str

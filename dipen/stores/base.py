@@ -68,11 +68,32 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def connect(self, net: Net) -> None:
-        """Publish ``net`` (with its initial marking) or check that the stored net matches it."""
+        """Publish ``net`` (with its initial marking) or check that the stored net matches it.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> asyncio.run(store.connect(net))
+        >>> asyncio.run(store.marking()).counts()
+        {'a': 1, 'b': 0}
+        """
 
     @abc.abstractmethod
     async def snapshot(self) -> State:
-        """A private copy of the current state (its ``revision`` says which)."""
+        """A private copy of the current state (its ``revision`` says which).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> asyncio.run(store.connect(net))
+        >>> state = asyncio.run(store.snapshot())
+        >>> state.revision, state.marking().counts()
+        (1, {'a': 1, 'b': 0})
+        """
 
     @abc.abstractmethod
     def subscribe(
@@ -86,6 +107,21 @@ class Store(abc.ABC):
         the store bridged (changes still arrive, in order, without a gap), and a
         :class:`~dipen.CompactedError` when the revisions needed are gone — then the
         subscription has ended and the subscriber reloads a snapshot.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> seen = []
+        >>> async def watch():
+        ...     await store.connect(net)
+        ...     unsubscribe = store.subscribe(lambda change: seen.append(change.kind), after=1)
+        ...     await dipen.Runner(net, store=store).run()
+        ...     unsubscribe()
+        >>> asyncio.run(watch())
+        >>> seen
+        ['fire']
         """
 
     @abc.abstractmethod
@@ -93,40 +129,137 @@ class Store(abc.ABC):
         self, region: str, node: str, on_wait: Callable[[], None] | None = None
     ) -> Leadership:
         """Wait until ``node`` leads ``region``; ``on_wait()`` is called if it has to wait for
-        another leader (it is a standby)."""
+        another leader (it is a standby).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> async def lead():
+        ...     await store.connect(net)
+        ...     leadership = await store.campaign("default", "node-1")
+        ...     leaders = await store.leaders()
+        ...     await store.resign(leadership)
+        ...     return leadership, leaders, await store.leaders()
+        >>> asyncio.run(lead())
+        (Leadership(region='default', node='node-1', fence=1, ...), {'default': ('node-1', 1)}, {})
+        """
 
     @abc.abstractmethod
     async def resign(self, leadership: Leadership) -> None:
-        """Give up a leadership (the next standby takes over)."""
+        """Give up a leadership (the next standby takes over).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> async def lead_and_resign():
+        ...     await store.connect(net)
+        ...     await store.resign(await store.campaign("default", "node-1"))
+        ...     return await store.leaders()
+        >>> asyncio.run(lead_and_resign())
+        {}
+        """
 
     @abc.abstractmethod
     async def commit(self, commit: Commit) -> Change:
-        """Write ``commit`` atomically, or raise and write nothing."""
+        """Write ``commit`` atomically, or raise and write nothing.
+
+        Runners build the commits (:class:`dipen.state.Commit`); a commit whose compare of
+        place revisions fails raises :class:`~dipen.ConflictError`, one whose fence is no
+        longer the leadership of its region :class:`~dipen.FencingError`.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> _ = dipen.Runner(net, store=store).run_sync()      # a start+finish commit: "fire"
+        >>> [change.kind for change in asyncio.run(store.changes())]
+        ['init', 'fire']
+        """
 
     @abc.abstractmethod
     def new_token_id(self) -> str:
-        """A token id no other token of this store has or will have."""
+        """A token id no other token of this store has or will have.
+
+        Examples
+        --------
+        >>> store = dipen.MemoryStore()
+        >>> store.new_token_id() != store.new_token_id()
+        True
+        """
 
     @abc.abstractmethod
     def new_firing_id(self) -> str:
-        """A firing id no other firing of this store has or will have."""
+        """A firing id no other firing of this store has or will have.
+
+        Examples
+        --------
+        >>> store = dipen.MemoryStore()
+        >>> store.new_firing_id(), store.new_firing_id()
+        ('f1', 'f2')
+        """
 
     @abc.abstractmethod
     async def changes(self, since: int = 0, until: int | None = None) -> list[Change]:
-        """The changes with ``since < revision <= until`` still in the store's history."""
+        """The changes with ``since < revision <= until`` still in the store's history.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> _ = dipen.Runner(net, store=store).run_sync()
+        >>> [(change.revision, change.kind) for change in asyncio.run(store.changes(since=1))]
+        [(2, 'fire')]
+        """
 
     async def definition(self) -> dict[str, Any]:
         """The stored net's definition (``Net.to_dict()``), so that tools that have no
-        :class:`~dipen.Net` (``dipen ctl``, history readers) can work with the stored net."""
+        :class:`~dipen.Net` (``dipen ctl``, history readers) can work with the stored net.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> asyncio.run(store.connect(net))
+        >>> definition = asyncio.run(store.definition())
+        >>> definition["name"], [place["name"] for place in definition["places"]]
+        ('n', ['a', 'b'])
+        """
         raise StoreError(f"{type(self).__name__} cannot tell which net it holds")
 
     async def leaders(self) -> dict[str, tuple[str, int]]:
-        """Who leads each region now: ``{region: (node, fence)}``."""
+        """Who leads each region now: ``{region: (node, fence)}``.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> _ = dipen.Runner(net, store=store, node="worker-1").run_sync()
+        >>> asyncio.run(store.leaders())
+        {'default': ('worker-1', 1)}
+        """
         return {}
 
     async def candidates(self) -> dict[str, list[tuple[str, int]]]:
         """Every region's campaigning nodes, leader first, then the standbys in the order they
-        would take over: ``{region: [(node, fence), ...]}``."""
+        would take over: ``{region: [(node, fence), ...]}``.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> _ = dipen.Runner(net, store=store, node="worker-1").run_sync()
+        >>> asyncio.run(store.candidates())
+        {'default': [('worker-1', 1)]}
+        """
         return {region: [leader] for region, leader in (await self.leaders()).items()}
 
     async def marking(self) -> Marking:
@@ -134,7 +267,13 @@ class Store(abc.ABC):
         return (await self.snapshot()).marking()
 
     async def close(self) -> None:
-        """Release connections (nothing to do for stores without any)."""
+        """Release connections (nothing to do for stores without any).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> asyncio.run(dipen.MemoryStore().close())
+        """
 
 
 def net_differences(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:

@@ -69,7 +69,15 @@ class MemoryStore(Store):
         self.connect_now(net)
 
     def connect_now(self, net: Net) -> None:
-        """:meth:`connect` without awaiting (the memory store never waits)."""
+        """:meth:`connect` without awaiting (the memory store never waits).
+
+        Examples
+        --------
+        >>> store = dipen.MemoryStore()
+        >>> store.connect_now(dipen.Net("n").place("a", tokens=2))
+        >>> store.marking_now().counts()
+        {'a': 2}
+        """
         definition = net.to_dict()
         if self._definition is not None:
             differences = net_differences(self._definition, definition)
@@ -103,11 +111,27 @@ class MemoryStore(Store):
 
     def live(self) -> State:
         """The store's own state object, always current: runners in this process read it
-        instead of keeping a replica (they never write to it)."""
+        instead of keeping a replica (they never write to it).
+
+        Examples
+        --------
+        >>> store = dipen.MemoryStore()
+        >>> store.connect_now(dipen.Net("n").place("a", tokens=2))
+        >>> store.live().revision
+        1
+        """
         return self._require()
 
     def marking_now(self):  # type: ignore[no-untyped-def]
-        """The current marking, without awaiting."""
+        """The current marking, without awaiting.
+
+        Examples
+        --------
+        >>> store = dipen.MemoryStore()
+        >>> store.connect_now(dipen.Net("n").place("a", tokens=2))
+        >>> store.marking_now().counts()
+        {'a': 2}
+        """
         return self._require().marking()
 
     @property
@@ -152,7 +176,18 @@ class MemoryStore(Store):
         return self.commit_now(commit)
 
     def commit_now(self, commit: Commit) -> Change:
-        """:meth:`commit` without awaiting (the memory store never waits)."""
+        """:meth:`commit` without awaiting (the memory store never waits).
+
+        Examples
+        --------
+        >>> from dipen.state import Commit
+        >>> store = dipen.MemoryStore()
+        >>> store.connect_now(dipen.Net("n").place("a", tokens=1))
+        >>> (token,) = store.marking_now()["a"]
+        >>> change = store.commit_now(Commit("edit", None, None, None, remove=(("a", token.id),)))
+        >>> change.revision, store.marking_now().counts()
+        (2, {'a': 0})
+        """
         fence = commit.fence
         if fence is not None and self._leaders.get(fence.region) is not fence:
             raise FencingError(
@@ -188,6 +223,15 @@ class MemoryStore(Store):
         ------
         RunnerError
             If a firing is running or no net is connected.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> _ = dipen.Runner(net, store=store).run_sync()
+        >>> store.reset()
+        >>> store.marking_now().counts()
+        {'a': 1, 'b': 0}
         """
         state = self._require()
         if state.firings:
@@ -239,7 +283,18 @@ class MemoryStore(Store):
         return dict(sorted(found.items()))
 
     def leader(self, region: str) -> Leadership | None:
-        """The current leadership of ``region``, or ``None``."""
+        """The current leadership of ``region``, or ``None``.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> store.leader("default") is None
+        True
+        >>> _ = dipen.Runner(net, store=store, node="worker-1").run_sync()
+        >>> store.leader("default")
+        Leadership(region='default', node='worker-1', fence=1, held)
+        """
         return self._leaders.get(region)
 
     async def resign(self, leadership: Leadership) -> None:
@@ -247,7 +302,18 @@ class MemoryStore(Store):
 
     def depose(self, region: str) -> Leadership | None:
         """Take the leadership of ``region`` away, as an expired lease would (for tests and
-        teaching failover); the next standby takes over. Returns the deposed leadership."""
+        teaching failover); the next standby takes over. Returns the deposed leadership.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> store = dipen.MemoryStore()
+        >>> _ = dipen.Runner(net, store=store, node="worker-1").run_sync()
+        >>> store.depose("default")
+        Leadership(region='default', node='worker-1', fence=1, lost)
+        >>> store.leader("default") is None
+        True
+        """
         current = self._leaders.get(region)
         if current is not None:
             self._release(current)

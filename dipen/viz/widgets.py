@@ -226,7 +226,19 @@ class LiveView(anywidget.AnyWidget):
     def flush(self) -> None:
         """Send the traits that changed, now. The view does this itself at most every
         ``interval`` seconds after events; after a blocking ``step_sync``/``run_sync`` in a
-        script, call it to see the result at once."""
+        script, call it to see the result at once.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> view = dipen.LiveView(runner)
+        >>> _ = runner.step_sync("t")
+        >>> view.flush()
+        >>> view.marking
+        {'a': 1, 'b': 1}
+        >>> view.close()
+        """
         if self._closed:
             return
         started = perf_counter()
@@ -336,6 +348,15 @@ class LiveView(anywidget.AnyWidget):
         ``fire``, ``history``) run as a task on the running event loop, which is returned
         (``await view.wait()`` waits for all of them); without a running loop they run to the
         end before ``handle`` returns, as ``runner.step_sync`` does.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> view = dipen.LiveView(dipen.Runner(net))
+        >>> view.handle({"action": "block", "transition": "t"})
+        >>> view.states, view.notice["ok"]
+        ({'t': 'blocked'}, True)
+        >>> view.close()
         """
         if not isinstance(message, Mapping):
             self._notify(None, None, False, f"a command is a JSON object, not {message!r}")
@@ -378,7 +399,21 @@ class LiveView(anywidget.AnyWidget):
         return None
 
     async def wait(self) -> None:
-        """Wait until the commands in progress are done, then send the state."""
+        """Wait until the commands in progress are done, then send the state.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> async def click_step(view):
+        ...     view.handle({"action": "step", "transition": "t"})   # a task on the running loop
+        ...     await view.wait()
+        ...     return view.marking
+        >>> view = dipen.LiveView(dipen.Runner(net))
+        >>> asyncio.run(click_step(view))
+        {'a': 1, 'b': 1}
+        >>> view.close()
+        """
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         self.flush()
@@ -532,7 +567,16 @@ class LiveView(anywidget.AnyWidget):
     def to_svg(self) -> str:
         """The view as a static SVG picture: the marking shown, the transition states, the
         firings of runners outside the view and (when more than one runner campaigns) each
-        region's leader and standbys."""
+        region's leader and standbys.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> view = dipen.LiveView(dipen.Runner(net))
+        >>> view.to_svg().lstrip().startswith("<?xml")
+        True
+        >>> view.close()
+        """
         from .draw import to_svg
 
         state = self._state
@@ -556,7 +600,17 @@ class LiveView(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following the runners and cancel the view's timers and commands (the runners
-        go on)."""
+        go on).
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net)
+        >>> view = dipen.LiveView(runner)
+        >>> view.close()
+        >>> runner.run_sync().firings, view.marking          # the view no longer follows
+        (2, {'a': 2, 'b': 0})
+        """
         if not getattr(self, "_closed", True):
             self._closed = True
             for unsubscribe in self._unsubscribers:

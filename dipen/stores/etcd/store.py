@@ -202,7 +202,28 @@ class EtcdStore(Store):
     @_translated
     async def definition(self) -> dict[str, Any]:
         """The net stored under the prefix; a store opened this way (without a net) can then
-        commit edits and control changes (``dipen ctl``)."""
+        commit edits and control changes (``dipen ctl``).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def read(endpoints):
+        ...     store = EtcdStore(endpoints)
+        ...     try:
+        ...         await dipen.Runner(net, store=store).run()
+        ...         other = EtcdStore(endpoints, prefix="dipen/n/")   # another machine: no net
+        ...         try:
+        ...             return (await other.definition())["places"][0]["name"]
+        ...         finally:
+        ...             await other.close()
+        ...     finally:
+        ...         await store.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(read(etcd.endpoints))
+        'a'
+        """
         if self._definition is None:
             await self._open()
             await self._leasing.ensure()
@@ -223,7 +244,28 @@ class EtcdStore(Store):
 
     @_translated
     async def snapshot(self) -> State:
-        """The state at one etcd revision (``state.revision``), read in pages at that revision."""
+        """The state at one etcd revision (``state.revision``), read in pages at that revision.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def read(endpoints):
+        ...     store = EtcdStore(endpoints)
+        ...     try:
+        ...         await dipen.Runner(net, store=store).run()
+        ...         other = EtcdStore(endpoints, prefix="dipen/n/")   # another machine: no net
+        ...         try:
+        ...             return (await other.snapshot()).marking().counts()
+        ...         finally:
+        ...             await other.close()
+        ...     finally:
+        ...         await store.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(read(etcd.endpoints))
+        {'a': 0, 'b': 1}
+        """
         await self._open()
         keys = self._connection.keys
         kvs: list[Any] = []
@@ -250,6 +292,29 @@ class EtcdStore(Store):
         break is reported to ``on_error`` (or logged). If the revisions needed were compacted,
         ``on_error`` gets a :class:`CompactedError` and the subscription ends: reload a
         snapshot and subscribe again from its revision.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def watch(endpoints):
+        ...     store, seen = EtcdStore(endpoints), []
+        ...     try:
+        ...         await store.connect(net)
+        ...         after = (await store.snapshot()).revision
+        ...         unsubscribe = store.subscribe(lambda change: seen.append(change.kind), after)
+        ...         runner = dipen.Runner(net, store=store)
+        ...         await runner.run()
+        ...         await runner.close()
+        ...         await asyncio.sleep(0.2)
+        ...         unsubscribe()
+        ...         return seen[0]
+        ...     finally:
+        ...         await store.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(watch(etcd.endpoints))
+        'fire'
         """
         if not self._connection.is_open:
             raise RunnerError("this EtcdStore is not open: connect a net first")
@@ -291,14 +356,53 @@ class EtcdStore(Store):
     ) -> Leadership:
         """Wait until ``node`` leads ``region``: a leased key per store, the lowest
         create_revision leads, a standby waits for its predecessor's key to go (and calls
-        ``on_wait()`` first)."""
+        ``on_wait()`` first).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def lead(endpoints):
+        ...     store = EtcdStore(endpoints)
+        ...     try:
+        ...         await store.connect(net)
+        ...         leadership = await store.campaign("default", "node-1")
+        ...         await store.resign(leadership)
+        ...         return leadership
+        ...     finally:
+        ...         await store.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(lead(etcd.endpoints))
+        Leadership(region='default', node='node-1', fence=..., lost)
+        """
         await self._open()
         return await self._election.campaign(region, node, on_wait)
 
     @_translated
     async def candidates(self) -> dict[str, list[tuple[str, int]]]:
         """Every region's campaigning nodes, leader first: ``{region: [(node, fence), ...]}``
-        (the fence is the leader key's create_revision; the lowest leads, the rest stand by)."""
+        (the fence is the leader key's create_revision; the lowest leads, the rest stand by).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def demo(endpoints):
+        ...     store = EtcdStore(endpoints)
+        ...     try:
+        ...         runner = dipen.Runner(net, store=store, node="worker-1")
+        ...         await runner.run()
+        ...         result = await store.candidates()
+        ...         await runner.close()
+        ...         return result
+        ...     finally:
+        ...         await store.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(demo(etcd.endpoints))
+        {'default': [('worker-1', ...)]}
+        """
         await self._open()
         start = f"{self.prefix}regions/".encode()
         reply = await self._connection.range(start, range_end(start))
@@ -311,7 +415,27 @@ class EtcdStore(Store):
                 for region, nodes in sorted(found.items())}
 
     async def leaders(self) -> dict[str, tuple[str, int]]:
-        """Who leads each region now: the lowest create_revision among its leader keys."""
+        """Who leads each region now: the lowest create_revision among its leader keys.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def demo(endpoints):
+        ...     store = EtcdStore(endpoints)
+        ...     try:
+        ...         runner = dipen.Runner(net, store=store, node="worker-1")
+        ...         await runner.run()
+        ...         result = await store.leaders()
+        ...         await runner.close()
+        ...         return result
+        ...     finally:
+        ...         await store.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(demo(etcd.endpoints))
+        {'default': ('worker-1', ...)}
+        """
         return {region: nodes[0] for region, nodes in (await self.candidates()).items()}
 
     async def resign(self, leadership: Leadership) -> None:
@@ -332,6 +456,35 @@ class EtcdStore(Store):
         StoreError
             The commit is malformed, too big for one etcd transaction, or etcd cannot be
             reached long enough to learn whether it was written.
+
+        Examples
+        --------
+        Runners build the commits; here one by hand, then the same writer once deposed:
+
+        >>> import asyncio
+        >>> from dipen.state import Commit
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def fenced(endpoints):
+        ...     store = EtcdStore(endpoints)
+        ...     try:
+        ...         await store.connect(net)
+        ...         leadership = await store.campaign("default", "node-1")
+        ...         (token,) = (await store.marking())["a"]
+        ...         start = Commit("start", "f1", "t", "default", take=(("a", token.id),),
+        ...                        fence=leadership)
+        ...         written = (await store.commit(start)).kind
+        ...         await store.resign(leadership)
+        ...         try:
+        ...             await store.commit(start._replace(kind="return", take=(),
+        ...                                               release=(("a", token.id),)))
+        ...         except dipen.FencingError:
+        ...             return written, "refused"
+        ...     finally:
+        ...         await store.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(fenced(etcd.endpoints))
+        ('start', 'refused')
         """
         if commit.kind not in _KINDS:
             raise StoreError(f"{where(commit)}: unknown kind of commit {commit.kind!r}")
@@ -347,7 +500,26 @@ class EtcdStore(Store):
     # -- closing ---------------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Stop watching, revoke the lease (the leader keys go with it) and disconnect."""
+        """Stop watching, revoke the lease (the leader keys go with it) and disconnect.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> from dipen.stores.etcd import EtcdStore
+        >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
+        >>> async def leave(endpoints):
+        ...     store, other = EtcdStore(endpoints), EtcdStore(endpoints, prefix="dipen/n/")
+        ...     try:
+        ...         await dipen.Runner(net, store=store, node="worker-1").run()
+        ...         before = await other.leaders()
+        ...         await store.close()                 # the lease is revoked: its leader keys go
+        ...         return before, await other.leaders()
+        ...     finally:
+        ...         await other.close()
+        >>> with dipen.local_etcd() as etcd:
+        ...     asyncio.run(leave(etcd.endpoints))
+        ({'default': ('worker-1', ...)}, {})
+        """
         tasks = [s.task for s in self._subscriptions]
         self._subscriptions.clear()
         for task in tasks:
