@@ -54,6 +54,7 @@ from .executors import (
     current_firing,
 )
 from .history import History
+from .migration import Migration, migrate
 from .net import Arc, ArcKind, Net, Place, Transition
 from .recording import record, record_sync, replay
 from .statistics import Statistics, statistics
@@ -77,6 +78,8 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'dipen' has no attribute {name!r}")
 
 __all__ = [
+    "Migration",
+    "migrate",
     "Answer",
     "AnalysisError",
     "Arc",

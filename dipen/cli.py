@@ -33,7 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lease-ttl", type=float, default=10.0,
                      help="seconds until a dead runner's standby takes over")
     run.add_argument("--memory", action="store_true", help="in-memory state instead of etcd")
+    run.add_argument("--migrate", action="store_true",
+                     help="if etcd holds another definition of the net, migrate it first "
+                          "(see dipen migrate)")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    migrate = commands.add_parser(
+        "migrate", help="change the net in etcd to a new definition, safely: moved, changed and "
+                        "removed transitions stop first")
+    migrate.add_argument("target", help="module:attribute or path/to/file.py:attribute naming "
+                                        "the new Net")
+    migrate.add_argument("--etcd", action="append", metavar="HOST:PORT")
+    migrate.add_argument("--prefix", default=None)
+    migrate.add_argument("--dry-run", action="store_true", help="only say what would change")
+    migrate.add_argument("--cancel", action="store_true",
+                         help="cancel running firings of the transitions that stop (else wait)")
+    migrate.add_argument("--timeout", type=float, default=60.0)
     etcd = commands.add_parser("etcd", help="run a local development etcd in the foreground")
     etcd.add_argument("--port", type=int, default=2379, help="client port (default 2379)")
     status = commands.add_parser("status", help="show a net stored in etcd: marking, firings, leaders")
@@ -156,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _status(args)
     if args.command == "etcd":
         return _etcd(args.port)
+    if args.command == "migrate":
+        from .service import migrate_main
+
+        return migrate_main(args)
     if args.command == "ctl":
         from .ctl import main as ctl_main
 

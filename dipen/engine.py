@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import _CLOCK, Clock
 from .errors import (
-    CompactedError, ConflictError, ExecutorError, FencingError, NetError, StoreError,
-    UnavailableError,
-    TokenError,
+    CompactedError, ConflictError, ExecutorError, FencingError, NetError, NetMismatchError,
+    StoreError, TokenError, UnavailableError,
 )
 from .events import (
     Firing, FiringFinished, FiringStarted, GuardFailed,
@@ -36,6 +35,7 @@ from .outcomes import Outcomes
 from .placement import Placement
 from .schedule import TransitionRecord, resume, well_formed
 from .state import Change, Commit, State
+from .stores.base import net_differences
 from .stats import Stats
 from .tokens import FrozenDict, FrozenList, Token
 
@@ -213,6 +213,8 @@ class Engine:
             touched = state.apply(change)
         if change.kind == "control":
             self.manual.on_control(change)
+        elif change.kind == "migrate":
+            self._migrated(change)
         dependents = self._dependents
         for place in touched:
             for record in dependents.get(place, ()):
@@ -226,6 +228,16 @@ class Engine:
         if change.node != self.node:
             self.emit(MarkingChanged(change.time, change.revision, change))
         if self._sleepy and queue:
+            self.wake()
+
+    def _migrated(self, change: Change) -> None:
+        """The stored net changed under this engine: a runner of another definition stops."""
+        differences = net_differences(change.note["definition"], self.net.to_dict())
+        if differences and self._stop_error is None:
+            self._stop_error = NetMismatchError(
+                f"net {self.net.name!r} was migrated by {change.node} at revision "
+                f"{change.revision} and differs from this runner's net now: "
+                + "; ".join(differences) + "; restart this runner with the new net")
             self.wake()
 
     def _mark(self, record: TransitionRecord) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .clock import _CLOCK, SimulatedClock
 from .engine import Engine
-from .errors import DipenError, NotEnabledError, RunnerError
+from .errors import DipenError, NetMismatchError, NotEnabledError, RunnerError
 from .events import Firing
 from .executors import Enabled, FunctionExecutor, PTExecutor, explain_guard_failures
 from .history import History
@@ -491,6 +491,9 @@ class Runner:
                 )
         except TimeoutError:
             reason = "timeout"
+        except NetMismatchError:  # the net was migrated: let runners of the new net lead
+            await self._engine.resign()
+            raise
         finally:
             self._engine.leave()
             self._busy = False

@@ -90,8 +90,10 @@ async def serve(
     node: str | None = None,
     lease_ttl: float = 10.0,
     memory: bool = False,
+    migrate: bool = False,
 ) -> str:
-    """Run ``net`` until SIGTERM/SIGINT; returns why it stopped."""
+    """Run ``net`` until SIGTERM/SIGINT; returns why it stopped. ``migrate``: if the store
+    holds another definition of the net, migrate it first (:func:`dipen.migrate`)."""
     from .runner import Runner
     from .stores.etcd import EtcdStore
     from .stores.memory import MemoryStore
@@ -102,6 +104,17 @@ async def serve(
     else:
         store = EtcdStore(endpoints, prefix, lease_ttl=lease_ttl)
         where = f"etcd {', '.join(store.endpoints)} under {store.prefix or f'dipen/{net.name}/'}"
+    if migrate:
+        from .errors import StoreError
+        from .migration import migrate as migrate_net
+
+        try:
+            await store.read_definition()
+        except StoreError:
+            pass  # nothing stored yet: the runner publishes the net
+        else:
+            await migrate_net(store, net, by=node or "dipen run --migrate",
+                              report=lambda line: _LOGGER.info("migrate: %s", line))
     runner = Runner(net, store=store, region=regions or None, node=node)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
@@ -128,8 +141,32 @@ def main(args: Any) -> int:
         net = load_net(args.target)
         endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
         asyncio.run(serve(net, endpoints=endpoints, prefix=args.prefix, regions=args.region,
-                          node=args.node, lease_ttl=args.lease_ttl, memory=args.memory))
+                          node=args.node, lease_ttl=args.lease_ttl, memory=args.memory,
+                          migrate=args.migrate))
     except DipenError as exc:
         print(f"dipen run: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def migrate_main(args: Any) -> int:
+    """``dipen migrate`` with parsed arguments."""
+    from .migration import migrate
+    from .stores.etcd import EtcdStore
+
+    async def main(net: Net) -> None:
+        store = EtcdStore(endpoints, args.prefix or f"dipen/{net.name}/", timeout=5.0)
+        try:
+            await migrate(store, net, cancel=args.cancel, timeout=args.timeout,
+                          dry_run=args.dry_run, by="dipen migrate")
+        finally:
+            await store.close()
+
+    try:
+        net = load_net(args.target)
+        endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+        asyncio.run(main(net))
+    except DipenError as exc:
+        print(f"dipen migrate: {exc}", file=sys.stderr)
         return 1
     return 0

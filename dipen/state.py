@@ -49,6 +49,7 @@ class Commit(NamedTuple):
 
     # "start" | "finish" | "fire" (start and finish at once) | "return" | "put" (tokens by hand,
     # any ids) | "edit" (an audited edit: new ids minted by the store) | "init" | "control"
+    # | "migrate" (a new net definition: ``note["definition"]``; tokens of new places in ``add``)
     kind: str
     firing: str | None
     transition: str | None
@@ -179,6 +180,9 @@ class State:
                 )
         kind = commit.kind
         firing = commit.firing
+        if kind == "migrate":
+            self._check_migration(commit)
+            return
         if kind == "control":
             self.check_control(commit)
             key = control_key(commit.note)
@@ -216,6 +220,26 @@ class State:
                 self._check_adds(commit)
         except KeyError as missing:
             raise StoreError(f"{_where(commit)}: unknown place {missing.args[0]!r}") from None
+
+    def _check_migration(self, commit: Commit) -> None:
+        definition = (commit.note or {}).get("definition")
+        if not isinstance(definition, dict) or not isinstance(definition.get("places"), list):
+            raise StoreError("migrate: needs note={'definition': Net.to_dict()}")
+        if commit.take or commit.remove or commit.release:
+            raise StoreError("migrate: a migration only adds the tokens of new places")
+        kept = {p["name"]: p.get("capacity") for p in definition["places"]}
+        for name, place in self.places.items():
+            if name not in kept and (place.free or place.taken):
+                raise StoreError(f"migrate: place {name!r} is not in the new net but holds "
+                                 f"{len(place.free) + len(place.taken)} token(s); move them first")
+            capacity = kept.get(name)
+            if name in kept and capacity is not None and len(place) > capacity:
+                raise StoreError(f"migrate: place {name!r} holds {len(place)} tokens, more than its "
+                                 f"new capacity {capacity}")
+        for name, _ in commit.add:
+            if name in self.places or name not in kept:
+                raise StoreError(f"migrate: initial tokens only for places new in the net, not "
+                                 f"{name!r}")
 
     @staticmethod
     def check_control(commit: Commit) -> None:
@@ -263,6 +287,8 @@ class State:
         revision = change.revision
         touched = []
         firing = change.firing
+        if change.kind == "migrate":
+            self._migrate(change.note["definition"])
         for place, token_id in change.release:
             state = places[place]
             token = state.taken.pop(token_id)
@@ -308,6 +334,16 @@ class State:
             del self.firings[firing]  # type: ignore[arg-type]
         self.revision = revision
         return touched
+
+    def _migrate(self, definition: dict[str, Any]) -> None:
+        """Take the places of a new net definition: new ones empty, gone ones dropped."""
+        kept = {p["name"]: p.get("capacity") for p in definition["places"]}
+        for name in [name for name in self.places if name not in kept]:
+            del self.places[name]
+        for name, capacity in kept.items():
+            if name not in self.places:
+                self.places[name] = PlaceState(name, capacity)
+            self.places[name].capacity = capacity
 
     def marking(self, time: float | None = None) -> Marking:
         """An immutable snapshot of the tokens in every place (at clock ``time``, if given)."""

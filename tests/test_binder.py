@@ -34,7 +34,7 @@ BINDER = ROOT / "binder"
 
 # a Binder build executes notebooks and starts etcd: the markers of both (a `binder` marker
 # would be better; see pyproject.toml)
-pytestmark = [pytest.mark.notebook, pytest.mark.etcd]
+pytestmark = [pytest.mark.binder, pytest.mark.notebook, pytest.mark.etcd]
 
 # After the tutorials, still inside binder/start: etcd must hold keys the tutorials wrote
 # (so they used DIPEN_ETCD_ENDPOINTS and did not start an etcd of their own).

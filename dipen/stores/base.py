@@ -233,6 +233,21 @@ class Store(abc.ABC):
         """
         raise StoreError(f"{type(self).__name__} cannot tell which net it holds")
 
+    async def read_definition(self) -> tuple[dict[str, Any], int]:
+        """The stored net's definition read afresh, and the revision a migration compares
+        (it must still be the same when the migration is written).
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> store = dipen.MemoryStore()
+        >>> asyncio.run(store.connect(dipen.Net("n").place("a", tokens=1)))
+        >>> definition, revision = asyncio.run(store.read_definition())
+        >>> definition["name"], revision
+        ('n', 0)
+        """
+        return await self.definition(), 0
+
     async def leaders(self) -> dict[str, tuple[str, int]]:
         """Who leads each region now: ``{region: (node, fence)}``.
 

@@ -205,6 +205,9 @@ class MemoryStore(Store):
             commit.release, commit.note,
         ))
         state.apply(change)
+        if commit.kind == "migrate":
+            self._definition = commit.note["definition"]
+            self._initial = {p["name"]: p["tokens"] for p in self._definition["places"]}  # type: ignore[index]
         self._history.append(change)
         for callback in self._subscribers:
             callback(change)

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["EtcdStore"]
 
-_KINDS = frozenset({"start", "finish", "fire", "return", "put", "edit", "init", "control"})
+_KINDS = frozenset({"start", "finish", "fire", "return", "put", "edit", "init", "control",
+                    "migrate"})
 
 
 def _translated(method: Any) -> Any:
@@ -233,6 +234,14 @@ class EtcdStore(Store):
             self._definition = json.loads(reply.kvs[0].value)
             self._place_names = frozenset(p["name"] for p in self._definition["places"])
         return dict(self._definition)
+
+    @_translated
+    async def read_definition(self) -> tuple[dict[str, Any], int]:
+        await self.definition()  # opens, leases
+        reply = await self._connection.range(self._connection.keys.net)
+        self._definition = json.loads(reply.kvs[0].value)
+        self._place_names = frozenset(p["name"] for p in self._definition["places"])
+        return dict(self._definition), reply.kvs[0].mod_revision
 
     def _compare(self, stored: dict[str, Any], given: dict[str, Any], net: Net) -> None:
         differences = net_differences(stored, given)
@@ -491,7 +500,13 @@ class EtcdStore(Store):
         if self._definition is None:
             raise RunnerError("this EtcdStore is not connected: connect a net first")
         await self._open()
-        revision = await self._transactions.write(commit, self._place_names)
+        if commit.kind == "migrate":  # its new places may be used; then they are the net's
+            definition = commit.note["definition"]
+            new = frozenset(p["name"] for p in definition["places"])
+            revision = await self._transactions.write(commit, self._place_names | new)
+            self._definition, self._place_names = definition, new
+        else:
+            revision = await self._transactions.write(commit, self._place_names)
         return Change(revision, commit.time, commit.node, commit.kind, commit.firing,
                       commit.transition, commit.region, pairs(commit.take),
                       pairs(commit.remove), tuple(commit.add), pairs(commit.release),

@@ -53,11 +53,13 @@ class Check:
     True
     """
 
-    __slots__ = ("error", "key", "message", "op", "target", "value")
+    __slots__ = ("end", "error", "key", "message", "op", "target", "value")
 
-    def __init__(self, key: bytes, target: str, op: str, value: Any, error: type, message: str):
+    def __init__(self, key: bytes, target: str, op: str, value: Any, error: type, message: str,
+                 end: bytes | None = None):
         self.key, self.target, self.op, self.value = key, target, op, value
         self.error, self.message = error, message
+        self.end = end  # compare every key from ``key`` up to ``end`` (none may exist: version 0)
 
     def holds(self, kv: Any) -> bool:
         """Whether the compare holds for ``kv`` (``None``: the key does not exist)."""
@@ -264,6 +266,8 @@ class Transactions:
         checks = self._fence(commit)
         if commit.kind == "control":
             return checks + self._control_checks(commit)
+        if commit.kind == "migrate":
+            return checks + self._migration_checks(commit, places)
         for place, rev in commit.expect:
             if place not in places:
                 raise ConflictError(f"place {place!r} changed (revision None, expected {rev}) "
@@ -313,6 +317,28 @@ class Transactions:
                                 f"{at}: the net changed meanwhile"))
         return checks
 
+    def _migration_checks(self, commit: Commit, places: frozenset[str]) -> list[Check]:
+        """A migration compares that the definition is the one it was planned on and that the
+        places it drops hold no tokens."""
+        keys = self._connection.keys
+        note = commit.note or {}
+        if not isinstance(note.get("definition"), dict) or not isinstance(note.get("revision"), int):
+            raise StoreError("migrate: needs note={'definition': ..., 'revision': n}")
+        checks = [Check(keys.net, "mod", "==", note["revision"], ConflictError,
+                        "migrate: the stored net definition changed meanwhile; plan again")]
+        kept = {p["name"] for p in note["definition"]["places"]}
+        for place in sorted(note.get("dropped", ())):
+            start = f"{keys.prefix}places/{place}/tokens/".encode()
+            checks.append(Check(start, "version", "==", 0, StoreError,
+                                f"migrate: place {place!r} is not in the new net but holds tokens",
+                                end=range_end(start)))
+        for place, token in commit.add:
+            if place not in kept:
+                raise StoreError(f"migrate: place {place!r} is not in the new net")
+            checks.append(Check(keys.token(place, token.id), "version", "==", 0, StoreError,
+                                f"migrate: token {token.id!r} exists already"))
+        return checks
+
     def _control_checks(self, commit: Commit) -> list[Check]:
         """The compares of a control change (as ``State.check`` does for the memory store)."""
         State.check_control(commit)
@@ -352,6 +378,10 @@ class Transactions:
             writes[keys.firing(commit)] = firing_value
         elif holds:
             writes[keys.firing(commit)] = None
+        if kind == "migrate":
+            writes[keys.net] = dumps(commit.note["definition"]).encode()
+            for place in commit.note.get("dropped", ()):
+                writes[keys.rev(place)] = None
         if kind == "control" and commit.note["action"] != "cancel":
             note = commit.note
             writes[keys.control(note)] = (
@@ -377,6 +407,8 @@ class Transactions:
         for check in checks:
             c = compare(key=check.key, target=targets[check.target], result=results[check.op])
             setattr(c, _FIELDS[check.target], check.value)
+            if check.end is not None:
+                c.range_end = check.end
             compares.append(c)
         keys = list(dict.fromkeys(check.key for check in checks))
         failure = [rpc.RequestOp(request_range=rpc.RangeRequest(key=key)) for key in keys]
