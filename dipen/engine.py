@@ -94,6 +94,10 @@ class Engine:
         self._deferred = False
         # (revision, future) pairs of writes waiting for the replica to see them, in order
         self._catching_up: deque[tuple[int, asyncio.Future[None]]] = deque()
+        self._pipelining = False  # see open()
+        self._busy: set[str] = set()  # places of starts on their way (pipelining)
+        self._parked: list[TransitionRecord] = []  # transitions that wait for those
+        self._starting: set[asyncio.Task[None]] = set()
         # what the coordinator reads
         self.idle = True
         self.running = 0
@@ -112,6 +116,7 @@ class Engine:
         # a firing that never waits is written once, start and finish together ("fire"); only a
         # shared view written asynchronously (none so far) could not check it at that moment
         self._deferred = not self._shared or self._commit_now is not None
+        self._pipelining = not self._shared and not self.clock.simulated
         self._load(live() if live is not None else await self.store.snapshot())
 
     def _load(self, state: State) -> None:
@@ -130,6 +135,7 @@ class Engine:
                 if a.kind.gives and state.places[a.place].capacity is not None
             )
             record.bounded = bool(record.reserve)
+            record.footprint = frozenset(record.inputs) | {place for place, _ in record.reserve}
         dependents: dict[str, list[TransitionRecord]] = {}
         for record in self._transitions.values():
             if not record.mine:
@@ -442,6 +448,31 @@ class Engine:
         places = self.state.places  # type: ignore[union-attr]
         return tuple((place, places[place].rev) for place in record.inputs)
 
+    def _start_later(self, record: TransitionRecord, enabled: Enabled) -> None:
+        """Start ``record`` in a task of its own, so that the loop goes on with transitions on
+        other places while this start's commit travels; its places stay busy till then."""
+        self._busy.update(record.footprint)
+        self.running += 1
+        task = asyncio.get_running_loop().create_task(self._start_now(record, enabled))
+        self._starting.add(task)
+
+    async def _start_now(self, record: TransitionRecord, enabled: Enabled) -> None:
+        try:
+            await self.start(record, enabled)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a bug in a start: the loop raises it
+            if self._stop_error is None:
+                self._stop_error = exc
+        finally:
+            self._busy.difference_update(record.footprint)
+            self.running -= 1
+            self._starting.discard(asyncio.current_task())  # type: ignore[arg-type]
+            parked, self._parked = self._parked, []
+            for waiting in parked:
+                self._mark(waiting)
+            self.wake()
+
     def _started(self, firing: Firing, revision: int, take: tuple[tuple[str, str], ...]) -> None:
         self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
         if _LOGGER.isEnabledFor(logging.DEBUG):
@@ -584,6 +615,9 @@ class Engine:
         self.leading.persistent = forever
         if starting:
             self.leading.stand_by()
+        # a store written over the network: start firings whose places differ concurrently
+        pipelined = (self._pipelining and max_starts is None and until_marking is None
+                     and done is None)
         queue = self._queue
         finished_cleanly = False
         try:
@@ -629,14 +663,21 @@ class Engine:
                     record.dirty = False
                     if record.region not in self.leaders:
                         continue
+                    if pipelined and not self._busy.isdisjoint(record.footprint):
+                        self._parked.append(record)  # a start on its places is on its way
+                        continue
                     outcome = self.check(record)
                     if type(outcome) is Enabled:
-                        firing = await self.start(record, outcome)
-                        if firing is not None:
+                        if pipelined:
+                            self._start_later(record, outcome)
                             started += 1
-                            limit_hit = max_starts is not None and started >= max_starts
-                            if until_marking is not None or done is not None:
-                                break
+                        else:
+                            firing = await self.start(record, outcome)
+                            if firing is not None:
+                                started += 1
+                                limit_hit = max_starts is not None and started >= max_starts
+                                if until_marking is not None or done is not None:
+                                    break
                     elif isinstance(outcome, Disabled):
                         record.wait_for = outcome.wait_for
                         if outcome.recheck_after is not None:
@@ -684,6 +725,8 @@ class Engine:
                 until_timer.cancel()
             coordinator.leave(self)
             try:
+                if self._starting:  # starts on their way are written (or refused) first
+                    await asyncio.gather(*self._starting, return_exceptions=True)
                 await self.leading.stop_campaigns()
                 if not finished_cleanly or self._stop_requested or reason == "stopped":
                     await self.cancel_all()

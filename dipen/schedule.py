@@ -39,7 +39,7 @@ class TransitionRecord:
 
     __slots__ = (
         "block_reason", "blocked", "bounded", "concurrency", "context", "dirty", "executor", "expect", "failures", "gives",
-        "held", "inputs", "last_error", "manual", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
+        "footprint", "held", "inputs", "last_error", "manual", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
         "running", "timer", "transition", "trusted", "wait_for",
     )
 
@@ -55,6 +55,7 @@ class TransitionRecord:
         self.gives = frozenset(a.place for a in transition.arcs if a.kind.gives)
         self.reads = tuple(a.place for a in transition.arcs if a.kind.reads)
         self.reserve: tuple[tuple[str, int], ...] = ()
+        self.footprint: frozenset[str] = frozenset()  # the places a start reads or reserves
         self.bounded = False  # some output place has a capacity
         self.concurrency = transition.concurrency
         self.policy: ErrorPolicy = transition.on_error
