@@ -292,6 +292,30 @@ class Runner:
         engine = self._open_now()
         return {name: r.block_reason for name, r in engine._transitions.items() if r.blocked}
 
+    def standing_controls(self) -> dict[str, dict[str, Any]]:
+        """The standing controls of the store as this runner sees them (none before it
+        connected): blocks by hand (``block/transition/T``, ``block/region/R``) and manual
+        firing requests waiting for an answer (``request/ID``), each with who set it and when
+        (see :class:`dipen.Control`). Every runner of the store obeys them; :meth:`blocked`
+        lists only this runner's own blocks.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> runner = dipen.Runner(net, node="n1")
+        >>> async def block():
+        ...     await runner.open()
+        ...     await runner.control.block("t", why="maintenance")
+        >>> asyncio.run(block())
+        >>> block = runner.standing_controls()["block/transition/t"]
+        >>> block["by"], block["why"]
+        ('n1', 'maintenance')
+        """
+        state = self._engine.state
+        if state is None:
+            return {}
+        return {key: dict(note) for key, note in state.controls.items()}
+
     def states(self) -> dict[str, str]:
         """Each transition's state now: ``"firing"``, ``"blocked"``, ``"failed"`` (blocked by its
         error policy), ``"enabled"`` or ``"idle"``.

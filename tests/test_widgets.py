@@ -147,13 +147,17 @@ def test_block_and_unblock_round_trip(make_view):
     view = make_view(runner)
     browser_send(view, {"action": "block", "transition": "t"})
     assert view.states == {"t": "blocked"}
-    assert "t" in runner.blocked()
     assert view.notice["ok"] and view.notice["text"] == "blocked 't'"
+    # through the store: a standing control every runner obeys, by the runner's node
+    assert runner.standing_controls()["block/transition/t"]["by"] == runner.node
+    assert view.controls["held"] == {"t": f"blocked by {runner.node} (transition 't'): "
+                                          "no reason given"}
     browser_send(view, {"action": "step", "transition": "t"})
     assert not view.notice["ok"] and "blocked" in view.notice["text"]
     assert view.marking == {"a": 1, "b": 0}
     browser_send(view, {"action": "unblock", "transition": "t"})
-    assert view.states == {"t": "enabled"} and runner.blocked() == {}
+    assert view.states == {"t": "enabled"} and runner.standing_controls() == {}
+    assert view.controls == {"transitions": {}, "regions": {}, "held": {}, "requests": {}}
 
 
 def test_manual_fire_with_data_and_the_token_panel(make_view):
@@ -475,8 +479,9 @@ def test_two_runners_on_one_store_show_both_regions(make_view):
     assert view.marking == {"a": 0, "b": 0, "c": 1}
     assert view.status["leaders"] == {"left": left.node, "right": right.node}
     assert view.stats["firings"] == {"t1": 1, "t2": 1}
-    browser_send(view, {"action": "block", "transition": "t2"})
-    assert "t2" in right.blocked() and not standby.blocked() and not left.blocked()
+    browser_send(view, {"action": "block", "transition": "t2", "why": "audit"})
+    for runner in (left, standby, right):  # through the store: every runner obeys
+        assert "blocked by " in runner.explain("t2") and "audit" in runner.explain("t2")
     assert view.states["t2"] == "blocked"
 
 
@@ -648,7 +653,8 @@ panel.Block.fire("click");
 el.all((n) => n.tag === "textarea")[0].value = '{"n": 1}';
 panel.Fire.fire("click");
 el.all((n) => n.tag === "textarea")[0].value = "{oops";
-panel.Fire.fire("click");
+panel.Fire.fire("click");  // Python parses the text and answers with a notice
+change("notice", { seq: 8, action: "fire", transition: "t", ok: false, text: "data is not JSON: oops" });
 out.parseError = el.textContent.includes("not JSON");
 panel["Why (not) enabled?"].fire("click");
 change("notice", { seq: 9, action: "explain", transition: "t", ok: true, text: "because" });
@@ -704,8 +710,9 @@ def test_the_javascript_view_renders_and_sends_commands(make_view, tmp_path):
     assert out["sliderMax"] == 3
     assert out["sent"] == [
         {"action": "step"},
-        {"action": "block", "transition": "t"},
-        {"action": "fire", "transition": "t", "data": {"n": 1}},
+        {"action": "block", "transition": "t", "why": ""},
+        {"action": "fire", "transition": "t", "json": '{"n": 1}'},
+        {"action": "fire", "transition": "t", "json": "{oops"},
         {"action": "explain", "transition": "t"},
     ]
     assert ["selected_place", "b"] in out["saved"] and ["position", 2] in out["saved"]

@@ -3,8 +3,12 @@
 // Each region's leader and standbys come in status.candidates ({region: [[node, fence], ...]},
 // leader first); transitions that runners outside the view are firing in firing.elsewhere
 // ({transition: {node: firings}}), drawn with a dashed outline and "on <node>".
-// Commands go to Python with model.send({action, ...}); the selected place, the speed and the
-// history position are traits the view sets. Plain ES module for anywidget, no build step.
+// Blocks by hand and waiting manual requests come in `controls` ({transitions, regions: {name:
+// {by, why, time}}, held: {transition: reason}, requests: {transition: n}}); manual transitions
+// (net.transitions[i].manual) get rounded corners and a "✋ manual" label.
+// Commands go to Python with model.send({action, ...}); data typed in the side panel goes as
+// JSON text ({json: "..."}: Python parses it and says what is wrong). The selected place, the
+// speed and the history position are traits the view sets. Plain ES module for anywidget.
 
 const NS = "http://www.w3.org/2000/svg";
 const UNIT = 64; // pixels per layout unit
@@ -33,6 +37,9 @@ const CSS = `
   overflow: auto; max-height: 640px; }
 .dipen-live .dl-side h4 { margin: 0 0 4px; font-size: 13px; }
 .dipen-live .dl-side textarea { width: 100%; box-sizing: border-box; font-family: monospace; }
+.dipen-live .dl-side input.dl-why { width: 100%; box-sizing: border-box; margin: 3px 0; }
+.dipen-live .dl-side .dl-row { display: flex; gap: 4px; flex-wrap: wrap; margin: 3px 0; }
+.dipen-live .dl-tag { background: #fee08b; border-radius: 3px; padding: 0 4px; font-size: 11px; }
 .dipen-live .dl-side ol { padding-left: 18px; margin: 4px 0; }
 .dipen-live code { white-space: pre-wrap; word-break: break-all; font-size: 11px; }
 .dipen-live .dl-bad { color: #b2182b; }
@@ -223,10 +230,16 @@ function render({ model, el }) {
     for (const t of transitions) {
       const [x, y] = [X(t.at[0]), Y(t.at[1])];
       const [w, h] = [BOX[0] * UNIT, BOX[1] * UNIT];
-      const g = svg("g", { class: "dl-node dl-transition", "data-transition": t.name, "data-state": "idle" }, drawing);
-      const rect = svg("rect", { class: "dl-shape", x: x - w / 2, y: y - h / 2, width: w, height: h }, g);
+      const g = svg("g", { class: "dl-node dl-transition" + (t.manual ? " dl-manual" : ""),
+        "data-transition": t.name, "data-state": "idle", "data-manual": t.manual ? "true" : "false" }, drawing);
+      const rect = svg("rect", { class: "dl-shape", x: x - w / 2, y: y - h / 2, width: w, height: h,
+        rx: t.manual ? 7 : 0 }, g);
       const tip = svg("title", {}, rect);
       svg("text", { x, y: y + h / 2 + 13, "text-anchor": "middle" }, g, t.name);
+      if (t.manual) {
+        svg("text", { class: "dl-manual-label", x, y: y - h / 2 - 5, "text-anchor": "middle", "font-size": 10,
+          fill: "#8c510a" }, g, "✋ manual");
+      }
       const outline = svg("rect", { class: "dl-elsewhere", x: x - w / 2 - 4, y: y - h / 2 - 4, width: w + 8,
         height: h + 8, fill: "none", stroke: ELSEWHERE, "stroke-width": 1.6, "stroke-dasharray": "4 3",
         visibility: "hidden" }, g);
@@ -243,7 +256,7 @@ function render({ model, el }) {
       const errorTip = svg("title", {}, error);
       g.addEventListener("click", () => select({ kind: "transition", name: t.name }));
       nodes.transition[t.name] = { g, rect, tip, badge, running, error, errorTip, outline, where,
-        region: t.region };
+        region: t.region, manual: !!t.manual };
     }
     markSelected();
   }
@@ -277,6 +290,8 @@ function render({ model, el }) {
     const states = model.get("states") || {}, firing = (model.get("firing") || {}).transitions || {};
     const elsewhere = (model.get("firing") || {}).elsewhere || {};
     const errors = model.get("errors") || {};
+    const controls = model.get("controls") || {};
+    const held = controls.held || {}, requests = controls.requests || {};
     const colours = (model.get("net") || {}).colours || {};
     for (const [name, node] of Object.entries(nodes.transition)) {
       const state = states[name] || "idle";
@@ -284,8 +299,10 @@ function render({ model, el }) {
       node.rect.setAttribute("fill", fill);
       node.rect.setAttribute("stroke", edge);
       node.rect.setAttribute("stroke-width", state === "idle" ? 1.4 : 2.2);
-      node.tip.textContent = `${name}: ${state}`;
+      node.tip.textContent = `${name}: ${state}` + (held[name] ? ` (${held[name]})` : "") +
+        (node.manual ? ` · manual, ${plural(requests[name] || 0, "request")} waiting` : "");
       node.g.setAttribute("data-state", state);
+      node.g.setAttribute("data-held", held[name] || "");
       const running = firing[name] || 0;
       node.g.classList.toggle("dl-running", running > 0);
       node.badge.setAttribute("visibility", running ? "visible" : "hidden");
@@ -401,35 +418,51 @@ function render({ model, el }) {
       panel.table = html("table", {}, sideBody);
       panel.regions = html("div", { class: "dl-regions" }, sideBody);
     } else if (selected.kind === "place") {
-      html("h4", {}, sideBody, `place ${selected.name}`);
+      const name = selected.name;
+      html("h4", {}, sideBody, `place ${name}`);
       panel.info = html("div", {}, sideBody);
       panel.list = html("ol", {}, sideBody);
       panel.more = html("div", { class: "dl-muted" }, sideBody);
+      html("div", {}, sideBody, "add a token by hand, with data (JSON, optional):");
+      panel.data = html("textarea", { rows: 2, placeholder: '{"n": 1}' }, sideBody);
+      panel.why = html("input", { type: "text", class: "dl-why", placeholder: "why (recorded with the edit)" }, sideBody);
+      button(sideBody, "Add token", () => send({ action: "add", place: name, json: panel.data.value,
+        why: panel.why.value }), "an audited edit through the store", "add");
     } else {
-      const name = selected.name;
-      html("h4", {}, sideBody, `transition ${name}`);
-      panel.info = html("div", {}, sideBody);
-      panel.error = html("div", { class: "dl-bad" }, sideBody);
-      const row = html("div", {}, sideBody);
-      panel.block = button(row, "Block", () => send({ action: panel.blocked ? "unblock" : "block", transition: name }));
-      button(row, "Why (not) enabled?", () => send({ action: "explain", transition: name }));
-      panel.explanation = html("div", { class: "dl-muted" }, sideBody);
-      html("div", {}, sideBody, "fire by hand with data (JSON, optional):");
-      panel.data = html("textarea", { rows: 3, placeholder: '{"n": 1}' }, sideBody);
-      button(sideBody, "Fire", () => {
-        const text = panel.data.value.trim();
-        let data = null;
-        if (text) {
-          try { data = JSON.parse(text); } catch (error) {
-            panel.explanation.textContent = `not JSON: ${error.message}`;
-            panel.explanation.className = "dl-bad";
-            return;
-          }
-        }
-        send({ action: "fire", transition: name, data });
-      });
+      buildTransitionSide(selected.name);
     }
     refreshSide();
+  }
+
+  // the side panel of a transition: blocks by hand (of it and of its region), cancel, explain,
+  // fire by hand with data (a manual transition: a request that its region's leader serves)
+  function buildTransitionSide(name) {
+    const node = nodes.transition[name] || {};
+    const title = html("h4", {}, sideBody, `transition ${name} `);
+    if (node.manual) html("span", { class: "dl-tag", title: "fires only when asked, with data" }, title, "✋ manual");
+    panel.info = html("div", {}, sideBody);
+    panel.held = html("div", { class: "dl-bad dl-held" }, sideBody);
+    panel.requests = html("div", { class: "dl-muted" }, sideBody);
+    panel.error = html("div", { class: "dl-bad" }, sideBody);
+    panel.why = html("input", { type: "text", class: "dl-why", placeholder: "why (recorded with a block or cancel)" }, sideBody);
+    const reason = () => panel.why.value.trim();
+    const row = html("div", { class: "dl-row" }, sideBody);
+    panel.block = button(row, "Block", () => send({ action: panel.blocked ? "unblock" : "block", transition: name,
+      why: reason() }), "block it for every runner of the store");
+    button(row, "Cancel firings", () => send({ action: "cancel", transition: name, why: reason() }),
+      "cancel its running firings (on every runner); their tokens go back", "cancel");
+    button(row, "Why (not) enabled?", () => send({ action: "explain", transition: name }), "", "explain");
+    const regionRow = html("div", { class: "dl-row" }, sideBody);
+    html("span", {}, regionRow, `region ${node.region}:`);
+    panel.region = button(regionRow, "Block region", () => send({ action: panel.regionBlocked ? "unblock" : "block",
+      region: node.region, why: reason() }), "block every transition of the region", "block-region");
+    panel.explanation = html("div", { class: "dl-muted" }, sideBody);
+    html("div", {}, sideBody, node.manual
+      ? `request a firing with data (JSON, optional); the leader of region ${node.region} fires it when enabled:`
+      : "fire by hand with data (JSON, optional):");
+    panel.data = html("textarea", { rows: 3, placeholder: '{"n": 1}' }, sideBody);
+    button(sideBody, "Fire", () => send({ action: "fire", transition: name, json: panel.data.value }),
+      node.manual ? "Control.fire: waits for the answer" : "runner.step with this data");
   }
 
   function refreshSide() {
@@ -455,6 +488,11 @@ function render({ model, el }) {
           html("span", {}, line, pairs.length ? `${pairs[0][0]} (fence ${pairs[0][1]})` : "no leader");
           if (pairs.length > 1) html("span", { class: "dl-muted" }, line, `; standbys: ${pairs.slice(1).map((p) => p[0]).join(", ")}`);
         }
+      }
+      const held = Object.entries((model.get("controls") || {}).held || {});
+      if (held.length) {
+        html("h4", {}, panel.regions, "Blocked by hand");
+        for (const [name, reason] of held) html("div", { class: "dl-bad", "data-held": name }, panel.regions, `${name}: ${reason}`);
       }
     } else if (panel.kind === "place") {
       const name = selected.name;
@@ -493,8 +531,18 @@ function render({ model, el }) {
         panel.explanation.textContent = "";
         panel.explainedState = null;
       }
-      panel.blocked = state === "blocked" || state === "failed";
+      const controls = model.get("controls") || {};
+      const held = (controls.held || {})[name], regionBlock = (controls.regions || {})[node.region];
+      panel.held.textContent = held || "";
+      panel.requests.textContent = node.manual
+        ? `manual: ${plural((controls.requests || {})[name] || 0, "request")} waiting` : "";
+      // blocked by hand (through the store), or here by its error policy (or runner.block)
+      panel.blocked = !!(controls.transitions || {})[name] || state === "failed" || (state === "blocked" && !held);
       panel.block.textContent = panel.blocked ? "Unblock" : "Block";
+      panel.block.setAttribute("data-action", panel.blocked ? "unblock" : "block");
+      panel.regionBlocked = !!regionBlock;
+      panel.region.textContent = regionBlock ? "Unblock region" : "Block region";
+      panel.region.setAttribute("data-action", regionBlock ? "unblock-region" : "block-region");
     }
   }
 
@@ -520,6 +568,7 @@ function render({ model, el }) {
     ["firing", () => { updateMarking(); updateTransitions(); }],
     ["errors", updateTransitions], ["status", updateStatus], ["speed", updateStatus],
     ["stats", updateStats], ["tokens", refreshSide], ["history", updateHistory],
+    ["controls", updateTransitions],
     ["position", updateHistory], ["notice", updateNotice],
   ];
   function updateAll() {

@@ -19,14 +19,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import RunnerError
-from ..events import FiringFailed, FiringFinished, FiringStarted, GuardFailed, TransitionUnblocked
+from ..events import (
+    FiringFailed,
+    FiringFinished,
+    FiringStarted,
+    GuardFailed,
+    TransitionUnblocked,
+)
 from ..net import Net
 from ..runner import Runner
-from ..stores.base import net_differences
 from ..tokens import Marking
 from .draw import STATES
-from .layout import REGION_COLOURS, arc_path, region_hulls
-from .layout import resolve_positions
+from .layout import REGION_COLOURS, arc_path, region_hulls, resolve_positions
+from .sharing import check_runners
+from .view_control import held_states, standing
 
 __all__ = [
     "LiveState",
@@ -81,7 +87,7 @@ def describe_net(
     ]
     transitions = [
         {"name": name, "at": _point(*positions[name]), "region": transition.region,
-         "behaviour": transition.kind}
+         "behaviour": transition.kind, "manual": transition.manual}
         for name, transition in net.transitions.items()
     ]
     arcs = []
@@ -403,6 +409,7 @@ class LiveState:
                     for region, nodes in seen.items()},
             },
             "tokens": token_panel(shown, selected, limit) if selected else {},
+            "controls": self.controls(),
         }
 
     def statistics(self, total: int | None = None) -> dict[str, Any]:
@@ -440,13 +447,19 @@ class LiveState:
             )
         return runner
 
+    def controls(self) -> dict[str, Any]:
+        """The ``controls`` value: the store's blocks by hand and waiting manual requests, as
+        the first runner's replica sees them (see :func:`dipen.viz.view_control.standing`)."""
+        return standing(self.runners[0].standing_controls(), self.net)
+
     def states(self) -> dict[str, str]:
         """Each transition's state, as the runner of its region sees it (``"idle"`` where that
-        runner is not connected yet)."""
+        runner is not connected yet; ``"blocked"`` where a block by hand holds it)."""
+        held = self.controls()["held"]
         runners = self.runners
         if len(runners) == 1:
             try:
-                return runners[0].states()
+                return held_states(runners[0].states(), held)
             except RunnerError:  # not connected yet
                 return dict.fromkeys(self.net.transitions, "idle")
         owners = {name: self.owner(name) or runners[0] for name in self.net.transitions}
@@ -456,7 +469,8 @@ class LiveState:
                 seen[id(runner)] = runner.states()
             except RunnerError:
                 seen[id(runner)] = {}
-        return {name: seen[id(owner)].get(name, "idle") for name, owner in owners.items()}
+        return held_states({name: seen[id(owner)].get(name, "idle")
+                            for name, owner in owners.items()}, held)
 
     def shown(self, position: int | None) -> Marking:
         """The marking the view shows: :attr:`past` at a history position, else the live one."""
@@ -515,15 +529,10 @@ class LiveState:
         self._sample_at = None
         return "back to the initial marking"
 
-    def block(self, transition: str) -> str:
-        self.runner_of(transition).block(transition)
-        return f"blocked {transition!r}"
-
-    def unblock(self, transition: str) -> str:
-        self.runner_of(transition).unblock(transition)
-        self.errors.pop(transition, None)
-        self._watch()
-        return f"unblocked {transition!r}"
+    def forget_error(self, transition: str) -> None:
+        """Show no error for ``transition`` any more (it was unblocked)."""
+        if self.errors.pop(transition, None) is not None:
+            self._watch()
 
     def explain(self, transition: str) -> str:
         return (self.owner(transition) or self.runners[0]).explain(transition)
@@ -534,72 +543,3 @@ class LiveState:
 
     async def marking_at(self, revision: int) -> Marking:
         return await self.runners[0].marking_at(revision)
-
-
-def check_runners(runners: Sequence[Runner]) -> None:
-    """Raise :class:`RunnerError` unless ``runners`` are runners of one net on one store.
-
-    One store is one store object, or several :class:`dipen.EtcdStore` objects on the same
-    etcd (an endpoint in common) and the same prefix: runners in different processes or on
-    different machines each open their own, and a view may still show them together.
-
-    Examples
-    --------
-    >>> from dipen.viz.widget_state import check_runners
-    >>> net = dipen.Net("n").place("a", tokens=1).place("b").transition("t", take="a", give="b")
-    >>> check_runners([dipen.Runner(net, store=dipen.EtcdStore(prefix="x")),
-    ...                dipen.Runner(net, store=dipen.EtcdStore(prefix="x"))])
-    >>> check_runners([dipen.Runner(net, store=dipen.EtcdStore(prefix="x")),
-    ...                dipen.Runner(net, store=dipen.EtcdStore(prefix="y"), node="there")])
-    Traceback (most recent call last):
-    ...
-    dipen.errors.RunnerError: the runners of one live view must work on one net's state: runner there uses etcd prefix 'y/', runner ... uses prefix 'x/'
-    """
-    if not runners:
-        raise RunnerError("a live view needs a runner (or a list of runners sharing one store)")
-    for runner in runners:
-        if not isinstance(runner, Runner):
-            raise RunnerError(f"a live view shows dipen.Runner objects, not {runner!r}")
-    first = runners[0]
-    for runner in runners[1:]:
-        if runner.net is not first.net and runner.net.to_dict() != first.net.to_dict():
-            differences = net_differences(first.net.to_dict(), runner.net.to_dict())
-            raise RunnerError(
-                f"the runners of one live view must run one net: runner {runner.node} runs net "
-                f"{runner.net.name!r}, runner {first.node} runs net {first.net.name!r}, and they "
-                f"differ: {'; '.join(differences[:3]) or 'in their initial tokens'}"
-            )
-        difference = _store_difference(runner, first)
-        if difference:
-            raise RunnerError(
-                f"the runners of one live view must work on one net's state: {difference}"
-            )
-
-
-def _store_difference(runner: Runner, first: Runner) -> str:
-    """What makes the stores of two runners of one net hold different states ('' if nothing):
-    the same store object, or etcd stores on one etcd and prefix, hold the same state."""
-    store, other = runner.store, first.store
-    if store is other:
-        return ""
-    kind, other_kind = type(store).__name__, type(other).__name__
-    if kind != other_kind:
-        return f"runner {runner.node} uses a {kind}, runner {first.node} a {other_kind}"
-    endpoints, other_endpoints = getattr(store, "endpoints", None), getattr(other, "endpoints", None)
-    if endpoints is None or other_endpoints is None:  # an in-process store: its own state
-        return (f"runners {runner.node} and {first.node} use two {kind} objects, each with a "
-                f"state of its own; give both runners the same store=")
-    prefix, other_prefix = _prefix(runner), _prefix(first)
-    if prefix != other_prefix:
-        return (f"runner {runner.node} uses etcd prefix {prefix!r}, runner {first.node} uses "
-                f"prefix {other_prefix!r}")
-    if not set(endpoints) & set(other_endpoints):
-        return (f"runner {runner.node} uses etcd at {', '.join(endpoints)}, runner {first.node} "
-                f"at {', '.join(other_endpoints)} (no endpoint in common)")
-    return ""
-
-
-def _prefix(runner: Runner) -> str:
-    """The etcd prefix of a runner's store, also before it connected (then the default)."""
-    prefix = getattr(runner.store, "prefix", None)
-    return f"dipen/{runner.net.name}/" if prefix is None else str(prefix)

@@ -11,11 +11,21 @@ by :meth:`LiveView.handle`, which tests and scripts may call directly::
 
     {"action": "step"}                                 fire the first enabled transition
     {"action": "step", "transition": t, "data": d}     fire t by hand, handing it data d (JSON)
-    {"action": "fire", "transition": t, "data": d}     the same; the transition is required
+    {"action": "fire", "transition": t, "data": d}     the same; the transition is required; a
+                                                       manual one is asked for through the store
+                                                       (optional "timeout": s) and its answer shown
     {"action": "run"} / {"action": "pause"} / {"action": "stop"}
     {"action": "reset"}                                back to the initial marking (memory store)
-    {"action": "block" | "unblock" | "explain", "transition": t}
+    {"action": "block" | "unblock", "transition": t | "region": r, "why": w}   through the store
+    {"action": "cancel", "transition": t | "region": r, "why": w}   cancel the running firings
+    {"action": "add", "place": p, "data": d, "why": w}  add a token by hand (an audited edit)
+    {"action": "explain", "transition": t}
     {"action": "history"}                              load the revisions for the history slider
+
+Instead of ``"data"``, ``"json"`` may carry the data as JSON text (as typed in the side panel).
+Blocks, cancels, manual firings and added tokens go through the store with one
+:class:`dipen.Control` (see :mod:`dipen.viz.view_control`), so that every runner of the store
+obeys them; the blocks by hand and the waiting requests are in the ``controls`` trait.
 
 Who leads each region and who stands by comes from the store (``status["candidates"]``): a
 store in this process is asked at every flush; etcd every ``leaders_interval`` seconds while
@@ -46,14 +56,18 @@ import traitlets
 from ..errors import DipenError, RunnerError
 from ..notebook import run_blocking
 from ..runner import Runner
+from .follow import LeaderWatch
+from .settings import check_setting
+from .view_control import ViewControl, read_data
 from .widget_state import LiveState, error_text
 
 __all__ = ["LiveView"]
 
 _LOGGER = logging.getLogger(__name__)
 _HEARTBEAT = 1.0  # while running, look again this often even without events
-_COMMANDS = ("step", "fire", "run", "pause", "stop", "reset", "block", "unblock", "explain",
-             "history")
+_COMMANDS = ("step", "fire", "run", "pause", "stop", "reset", "block", "unblock", "cancel",
+             "add", "explain", "history")
+_THROUGH_STORE = ("block", "unblock", "cancel", "add")
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -84,6 +98,9 @@ class LiveView(anywidget.AnyWidget):
     leaders_interval
         Ask a store in another process (etcd) this often (seconds) who leads each region and
         who stands by; 0 never asks.
+    by
+        Who acts in the blocks, cancels, manual firings and edits made in the view (recorded
+        in the store; default: the node of the first runner).
 
     Raises
     ------
@@ -115,6 +132,7 @@ class LiveView(anywidget.AnyWidget):
     status = traitlets.Dict().tag(sync=True)  # clock, now, revision, ..., leaders, candidates
     tokens = traitlets.Dict().tag(sync=True)  # the selected place's first tokens
     history = traitlets.Dict().tag(sync=True)  # the revisions of the history slider
+    controls = traitlets.Dict().tag(sync=True)  # blocks by hand, waiting manual requests
     notice = traitlets.Dict().tag(sync=True)  # the outcome of the last command
     token_limit = traitlets.Int(20).tag(sync=True)
     # set by the browser
@@ -130,6 +148,7 @@ class LiveView(anywidget.AnyWidget):
         interval: float = 0.095,
         token_limit: int = 20,
         leaders_interval: float = 1.0,
+        by: str | None = None,
         **kwargs: Any,
     ) -> None:
         self._closed = True  # until built: close() may run from __del__
@@ -138,11 +157,10 @@ class LiveView(anywidget.AnyWidget):
         # subshell), and are handed over to this loop, where the runners live
         self._home, self._home_thread = _running_loop(), threading.get_ident()
         self._state = state = LiveState([runners] if isinstance(runners, Runner) else list(runners))
+        self._control = ViewControl(state, by)
         self.interval = float(interval)
-        self.leaders_interval = float(leaders_interval)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._follower: asyncio.Task[None] | None = None  # asks the store who leads
-        self._ask: asyncio.Event | None = None  # ask it now (a takeover)
+        self._leaders = LeaderWatch(state, self._touch, leaders_interval)  # etcd: who leads
         self._handle: asyncio.TimerHandle | None = None  # the next flush
         self._heartbeat: asyncio.TimerHandle | None = None  # a look while nothing happens
         self._stale_at = 0.0
@@ -175,6 +193,15 @@ class LiveView(anywidget.AnyWidget):
         return list(self._state.runners)
 
     @property
+    def leaders_interval(self) -> float:
+        """How often (seconds) the view asks a store in another process who leads; 0 never."""
+        return self._leaders.interval
+
+    @leaders_interval.setter
+    def leaders_interval(self, seconds: float) -> None:
+        self._leaders.interval = float(seconds)
+
+    @property
     def profile(self) -> dict[str, float]:
         """How many events and flushes the view handled and the seconds it spent on them."""
         return {"events": self._events, "flushes": self._flushes,
@@ -186,7 +213,7 @@ class LiveView(anywidget.AnyWidget):
         # called for every event, thousands a second: note that something changed, no more
         started = perf_counter()
         if type(event) in self._state.noted and self._state.note(node, event):
-            self._ask_leaders()
+            self._leaders.ask()
         self._dirty = True
         if self._handle is None or started > self._stale_at:  # none, or on a stopped loop
             self._schedule(started)
@@ -256,7 +283,7 @@ class LiveView(anywidget.AnyWidget):
                     sent[name] = value
         if not self._state.connected:
             self._open_later()
-        self._follow_leaders()
+        self._leaders.follow()
         done = perf_counter()
         self._last_flush = started
         self._flushes += 1
@@ -269,44 +296,6 @@ class LiveView(anywidget.AnyWidget):
                 self._heartbeat = asyncio.get_running_loop().call_later(_HEARTBEAT, self._beat)
             except RuntimeError:
                 pass
-
-    # -- leaders and standbys ----------------------------------------------------------------------
-
-    def _follow_leaders(self) -> None:
-        """Keep a task on the running loop that asks a store in another process who leads
-        and who stands by, every ``leaders_interval`` seconds (one per view and loop)."""
-        if self._closed or self.leaders_interval <= 0 or self._state.in_process:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        follower = self._follower
-        if follower is not None and not follower.done():
-            if follower.get_loop() is loop:
-                return
-            follower.cancel()  # its loop stopped running (an earlier blocking call)
-        self._ask = asyncio.Event()
-        self._follower = loop.create_task(self._follow(self._ask))
-
-    def _ask_leaders(self) -> None:
-        if self._ask is not None:
-            self._ask.set()
-
-    async def _follow(self, ask: asyncio.Event) -> None:
-        state = self._state
-        while not self._closed:
-            try:
-                if state.connected and await state.read_candidates():
-                    self._touch()
-            except DipenError as exc:  # out of reach for now: the next look may do better
-                _LOGGER.debug("live view: no leaders from the store: %s", exc)
-            try:
-                async with asyncio.timeout(self.leaders_interval):
-                    await ask.wait()
-            except TimeoutError:
-                pass
-            ask.clear()
 
     def _open_later(self) -> None:
         if self._opening:
@@ -372,17 +361,21 @@ class LiveView(anywidget.AnyWidget):
                          f"net {state.net.name!r} has no transition {transition!r}")
             return None
         try:
+            if action in _THROUGH_STORE or (
+                    action == "fire" and transition is not None
+                    and state.net.transitions[transition].manual):
+                return self._spawn(self._controlling(action, message), action, transition)
             if action in ("step", "fire"):
                 if action == "fire" and transition is None:
                     raise RunnerError("'fire' needs a transition; 'step' fires the first enabled")
-                return self._spawn(self._stepping(action, transition, message.get("data")),
-                                   action, transition)
+                data = read_data(message, f"data for transition {transition!r}")
+                return self._spawn(self._stepping(action, transition, data), action, transition)
             if action == "history":
                 return self._spawn(self._load_history(), action, None)
-            if action in ("block", "unblock", "explain"):
+            if action == "explain":
                 if transition is None:
                     raise RunnerError(f"{action!r} needs a transition")
-                text = getattr(state, action)(transition)
+                text = state.explain(transition)
             elif action == "run":
                 text = state.start(self._run_done)
             elif action == "reset":
@@ -421,6 +414,15 @@ class LiveView(anywidget.AnyWidget):
     async def _stepping(self, action: str, transition: str | None, data: Any) -> None:
         ok, text, fired = await self._state.step(transition, data)
         self._notify(action, fired, ok, text)
+
+    async def _controlling(self, action: str, message: Mapping[str, Any]) -> None:
+        transition = message.get("transition")
+
+        def progress(text: str) -> None:
+            self._notify(action, transition, True, text)
+
+        ok, text = await self._control.carry_out(action, message, progress)
+        self._notify(action, transition, ok, text)
 
     async def _load_history(self) -> None:
         self.history = await self._state.history()
@@ -477,48 +479,9 @@ class LiveView(anywidget.AnyWidget):
 
     # -- what the browser sets -------------------------------------------------------------------
 
-    @traitlets.validate("selected_place")
-    def _valid_place(self, proposal: Any) -> str:
-        place = proposal["value"]
-        net = self._state.net
-        if place and place not in net.places:
-            raise traitlets.TraitError(
-                f"net {net.name!r} has no place {place!r} "
-                f"(places: {', '.join(net.places) or 'none'})"
-            )
-        return place  # type: ignore[no-any-return]
-
-    @traitlets.validate("speed")
-    def _valid_speed(self, proposal: Any) -> float | None:
-        speed = proposal["value"]
-        if speed is None:
-            return None
-        clock = self._state.runners[0].clock
-        if not clock.simulated:
-            raise traitlets.TraitError(
-                f"speed paces a simulated clock; the runners of net {self._state.net.name!r} "
-                f"run on {clock!r}"
-            )
-        if not (math.isfinite(speed) and speed > 0):
-            raise traitlets.TraitError(
-                f"speed is a positive number of simulated seconds per second, or None (as "
-                f"fast as possible), not {speed!r}"
-            )
-        return float(speed)
-
-    @traitlets.validate("position")
-    def _valid_position(self, proposal: Any) -> int | None:
-        position = proposal["value"]
-        if position is not None and position < 0:
-            raise traitlets.TraitError(f"position is a store revision (>= 0), or None for the "
-                                       f"live marking, not {position!r}")
-        return position  # type: ignore[no-any-return]
-
-    @traitlets.validate("token_limit")
-    def _valid_limit(self, proposal: Any) -> int:
-        if proposal["value"] < 1:
-            raise traitlets.TraitError(f"token_limit is at least 1, not {proposal['value']}")
-        return proposal["value"]  # type: ignore[no-any-return]
+    @traitlets.validate("selected_place", "speed", "position", "token_limit")
+    def _valid_setting(self, proposal: Any) -> Any:
+        return check_setting(self._state, proposal["trait"].name, proposal["value"])
 
     @traitlets.observe("speed")
     def _speed_changed(self, change: Any) -> None:
@@ -619,9 +582,9 @@ class LiveView(anywidget.AnyWidget):
                 if handle is not None:
                     handle.cancel()
             self._handle = self._heartbeat = None
-            for task in [*self._tasks, self._follower]:
-                if task is not None:
-                    task.cancel()
+            self._leaders.close()
+            for task in self._tasks:
+                task.cancel()
         super().close()
 
     def __enter__(self) -> LiveView:
