@@ -537,6 +537,8 @@ class Engine:
         record.failures = 0
         self.stats.fired(record.name, now - firing.started)
         self.emit(_new_tuple(FiringFinished, (now, change.revision, firing)))
+        if self.manual.serving:
+            self.manual.ended(firing, "finished")
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("finish %s %s placing %s", record.name, firing.id,
                           [t.id for _, t in add],

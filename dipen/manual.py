@@ -15,7 +15,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConflictError, FencingError, UnavailableError
-from .events import FiringCancelled, FiringFailed, FiringFinished
 from .state import Change, Commit
 
 if TYPE_CHECKING:
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["Manual"]
 
 _LOGGER = logging.getLogger("dipen.engine")
-_ENDS = {FiringFinished: "finished", FiringFailed: "failed", FiringCancelled: "cancelled"}
 
 
 def hold_reason(controls: dict[str, dict[str, Any]], transition: str, region: str) -> str:
@@ -57,14 +55,6 @@ class Manual:
         self.serving: dict[str, str] = {}  # firing id -> the request it serves
         self.claimed: set[str] = set()  # requests being served by this engine
         self.answers: deque[Commit] = deque()  # answers to write (by the loop)
-        emit = engine.emit
-
-        def observed(event: Any) -> None:
-            emit(event)
-            if self.serving and type(event) in _ENDS:
-                self._ended(event.firing, _ENDS[type(event)])
-
-        engine.emit = observed  # type: ignore[method-assign]
 
     # -- following the store ---------------------------------------------------------------------
 
@@ -134,7 +124,9 @@ class Manual:
                     del self.serving[firing_id]
         return firing
 
-    def _ended(self, firing: Firing, how: str) -> None:
+    def ended(self, firing: Firing, how: str) -> None:
+        """``firing`` ended (``"finished"``, ``"failed"`` or ``"cancelled"``): if it served a
+        request, its answer is written next (the engine calls this)."""
         request = self.serving.pop(firing.id, None)
         if request is None:
             return

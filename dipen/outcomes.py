@@ -42,6 +42,7 @@ class Outcomes:
                 firing.state = "cancelled"
                 self.engine.stats.cancelled(record.name)
                 self.engine.emit(FiringCancelled(now, revision, firing))
+                self.engine.manual.ended(firing, "cancelled")
             return True
         release = firing.pairs
         try:
@@ -57,6 +58,7 @@ class Outcomes:
             firing.state = "cancelled"
             self.engine.stats.cancelled(record.name)
             self.engine.emit(FiringCancelled(now, change.revision, firing))
+            self.engine.manual.ended(firing, "cancelled")
         return True
 
     async def _fail(self, record: TransitionRecord, firing: Firing, error: BaseException) -> None:
@@ -101,6 +103,7 @@ class Outcomes:
         _LOGGER.warning("transition %r firing %s failed (%s): %r", record.name, firing.id, action,
                         error, extra={"transition": record.name, "firing": firing.id})
         self.engine.emit(FiringFailed(firing.finished, self.engine.state.revision, firing, error, action))  # type: ignore[union-attr]
+        self.engine.manual.ended(firing, "failed")
 
     async def _to_error_place(self, record: TransitionRecord, firing: Firing, place: str) -> str | None:
         state = self.engine.state.places[place]  # type: ignore[union-attr]

@@ -276,7 +276,13 @@ class Runner:
         >>> runner.run_sync().firings
         2
         """
-        self._open_now().unblock(transition)
+        engine = self._open_now()
+        held = engine.transition(transition).held
+        engine.unblock(transition)
+        if held:
+            raise RunnerError(f"transition {transition!r} is {held}; that block is in the store "
+                              f"(every runner obeys it): lift it with "
+                              f"await runner.control.unblock({transition!r})")
 
     def blocked(self) -> dict[str, str]:
         """The blocked transitions and why.
@@ -290,7 +296,8 @@ class Runner:
         {'t': 'blocked by hand'}
         """
         engine = self._open_now()
-        return {name: r.block_reason for name, r in engine._transitions.items() if r.blocked}
+        return {name: r.block_reason if r.blocked else r.held
+                for name, r in engine._transitions.items() if r.blocked or r.held}
 
     def standing_controls(self) -> dict[str, dict[str, Any]]:
         """The standing controls of the store as this runner sees them (none before it
@@ -339,6 +346,8 @@ class Runner:
                 states[name] = "firing"
             elif record.blocked:
                 states[name] = "failed" if record.block_reason.startswith("run raised") else "blocked"
+            elif record.held:
+                states[name] = "blocked"
             else:
                 states[name] = "enabled" if name in enabled else "idle"
         return states
@@ -579,6 +588,8 @@ class Runner:
                 return None
             if firing.state == "running":
                 await engine.loop(starting=False, done=lambda: firing.state != "running")
+            if engine.manual.answers:  # it served a manual request: answer it now
+                await engine.manual.flush()
             return firing
         finally:
             _CLOCK.reset(clock_marker)

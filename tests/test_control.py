@@ -244,3 +244,40 @@ async def _changes(endpoints, prefix):
         return await store.changes(0)
     finally:
         await store.close()
+
+
+def test_a_runner_with_subscribers_answers_manual_requests_and_reports_store_blocks():
+    store = dipen.MemoryStore()
+    net = dipen.Net("approvals").place("claims", tokens=[{"claim": 1}, {"claim": 2}]).place("paid")
+    net.transition("approve", take="claims", give="paid", manual=True)
+    runner = dipen.Runner(net, store=store)
+    seen = []
+    runner.subscribe(seen.append)  # a live view does this
+    control = dipen.Control(store, by="clerk")
+
+    async def scenario():
+        await runner.open()
+        task = runner.start(forever=True)
+        answer = await control.fire("approve", {"ok": True}, timeout=5)
+        assert answer.state == "finished"
+        await control.block("approve", why="audit")
+        assert runner.states() == {"approve": "blocked"}
+        assert runner.blocked() == {"approve": "blocked by clerk (transition 'approve'): audit"}
+        with pytest.raises(dipen.RunnerError, match="runner.control.unblock"):
+            runner.unblock("approve")
+        await control.unblock("approve")
+        runner.stop()
+        await task
+        # step serves a waiting request and answers it at once
+        request = await control.request("approve", {"ok": False})
+        firing = await runner.step("approve")
+        assert firing.input == {"ok": False}
+        assert not [k for k in (await store.snapshot()).controls if k.startswith("request/")]
+        return request
+
+    request = run_blocking(scenario())
+    answers = [c.note for c in run_blocking(store.changes(0))
+               if c.kind == "control" and c.note["action"] == "answer"]
+    assert [a["state"] for a in answers] == ["finished", "finished"]
+    assert answers[1]["id"] == request
+    assert any(isinstance(e, dipen.events.FiringFinished) for e in seen)

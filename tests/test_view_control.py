@@ -261,9 +261,6 @@ def test_a_request_nobody_serves_says_so(make_view):
         "view is running region 'default': press Run, or a runner elsewhere must lead it)")
 
 
-@pytest.mark.xfail(strict=True, reason="engine side: Runner.subscribe replaces engine.emit and "
-                   "so drops the hook of dipen.manual that writes the answers; a runner a view "
-                   "follows fires the request but never answers it")
 def test_the_runner_the_view_follows_serves_a_request(make_view):
     runner = dipen.Runner(approvals())
 

@@ -217,7 +217,10 @@ class ViewControl:
             failed = runner.blocked()
             for name in names:
                 if name in failed:
-                    runner.unblock(name)
+                    try:
+                        runner.unblock(name)  # the block its error policy set, if any
+                    except RunnerError:  # (and it says the store holds one: lifted below)
+                        pass
         for name in names:
             state.forget_error(name)
         await self.control.unblock(transition, region=region, why=why)
