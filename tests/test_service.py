@@ -1,5 +1,5 @@
-"""``dipen run`` as real processes against a real etcd: a service that stops cleanly, and a
-standby that takes over when the leader is killed mid-firing (nothing lost or duplicated)."""
+"""``dipen run``, ``dipen status``, ``dipen etcd`` and ``dipen bench etcd`` as real processes
+against a real etcd (failover and other faults: ``test_faults.py``)."""
 
 from __future__ import annotations
 
@@ -9,74 +9,15 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
 
 import dipen
 from dipen.notebook import run_blocking
+from support import finish, start, state, wait_for, write_net
 
 pytestmark = pytest.mark.etcd
-
-NET = textwrap.dedent('''
-    import asyncio
-    import dipen
-
-    net = dipen.Net("service").place("inbox", tokens=[{"job": i} for i in range(JOBS)])
-    net.place("done")
-
-    @net.transition(take="inbox", give="done")
-    async def work(token):
-        await asyncio.sleep(DELAY)
-        return token.update(by=dipen.current_firing().id)
-''')
-
-
-def write_net(tmp_path, jobs: int, delay: float) -> str:
-    path = tmp_path / f"net_{jobs}_{int(delay * 1000)}.py"
-    path.write_text(NET.replace("JOBS", str(jobs)).replace("DELAY", str(delay)))
-    return f"{path}:net"
-
-
-def start(target: str, endpoints: list[str], prefix: str, node: str, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "dipen", "run", target, "--etcd", endpoints[0], "--prefix", prefix,
-         "--node", node, *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-
-
-def state(endpoints: list[str], prefix: str):
-    async def read():
-        store = dipen.EtcdStore(endpoints, prefix=prefix)
-        try:
-            return await store.snapshot()
-        finally:
-            await store.close()
-
-    return run_blocking(read())
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    """Until ``condition()`` holds; a store error (no net published yet) counts as not yet."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if condition():
-                return
-        except dipen.StoreError:
-            pass
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
-def finish(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        process.kill()
-    if process is not None:
-        process.communicate(timeout=10)  # also closes its pipe
-
 
 def test_a_service_runs_the_net_and_stops_cleanly(tmp_path, etcd_endpoints):
     prefix = f"service-{os.getpid()}-a/"
@@ -89,32 +30,6 @@ def test_a_service_runs_the_net_and_stops_cleanly(tmp_path, etcd_endpoints):
         finish(process)
     assert process.returncode == 0, output
     assert "node solo runs net 'service'" in output and "stopped (stopped)" in output
-
-
-def test_a_standby_takes_over_when_the_leader_is_killed(tmp_path, etcd_endpoints):
-    prefix = f"service-{os.getpid()}-b/"
-    target = write_net(tmp_path, 4, 0.6)
-    leader = start(target, etcd_endpoints, prefix, "first", "--lease-ttl", "1")
-    standby = None
-    try:
-        wait_for(lambda: state(etcd_endpoints, prefix).firings)  # the leader is mid-firing
-        standby = start(target, etcd_endpoints, prefix, "second", "--lease-ttl", "1")
-        time.sleep(0.5)  # the standby is connected and waits
-        leader.kill()  # no cleanup at all: its firing record stays behind
-        leader.communicate(timeout=10)
-        wait_for(lambda: len(state(etcd_endpoints, prefix).places["done"]) == 4, timeout=40)
-        final = state(etcd_endpoints, prefix)
-        tokens = list(final.places["done"].free.values())
-        assert sorted(t.data["job"] for t in tokens) == [0, 1, 2, 3]  # none lost, none twice
-        assert len({t.id for t in tokens}) == 4 and not final.firings
-        assert not final.places["inbox"].free and not final.places["inbox"].taken
-        standby.send_signal(signal.SIGTERM)
-        output, _ = standby.communicate(timeout=20)
-        assert standby.returncode == 0, output
-        assert "returning the tokens of unfinished firing" in output
-    finally:
-        finish(leader)
-        finish(standby)
 
 
 def test_a_bad_target_is_a_clear_error(tmp_path):
