@@ -1,5 +1,6 @@
 """The command line: ``dipen run`` (a net as a service), ``dipen status`` (what it looks like),
 ``dipen ctl`` (control it: block, cancel, fire manual transitions, edit tokens),
+``dipen history``, ``dipen stats``, ``dipen record`` and ``dipen replay`` (its past),
 ``dipen etcd`` (a local development etcd), ``dipen tutorials`` and ``dipen bench local|etcd|reach|viz``.
 
 ``python -m dipen`` is the same command.
@@ -59,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     from .ctl import add_parser
 
     add_parser(commands)
+    from .inspect_cli import add_parsers
+
+    add_parsers(commands)
     bench = commands.add_parser("bench", help="measure and print speed figures")
     bench_kinds = bench.add_subparsers(dest="kind", required=True)
     local = bench_kinds.add_parser(
@@ -178,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .ctl import main as ctl_main
 
         return ctl_main(args)
+    if args.command in ("history", "stats", "record", "replay"):
+        from .inspect_cli import main as inspect_main
+
+        return inspect_main(args)
     if args.command == "run":
         from .service import main as run_main
 

@@ -34,6 +34,7 @@ Timeline(net='n', revisions 1–3, 3 steps)
 from __future__ import annotations
 
 import bisect
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -87,7 +88,40 @@ class Step(NamedTuple):
     change: Change
 
     def describe(self) -> str:
-        """What happened, in words: ``"fire of 't' (firing 'f1')"``."""
+        """What happened, in words: ``"fire of 't' (firing 'f1')"``.
+
+        Control changes, audited edits and migrations are spelled out, so that the node that
+        made the change followed by these words reads as a sentence: ``"blocked transition
+        'ship': inventory"``, ``"request q1 to fire 'approve' with {"amount": 20}"``,
+        ``"answer to q1: finished (firing 'f3' of 'approve'; placed t7 in 'paid')"``,
+        ``"removed token t2 from 'orders': duplicate"``, ``"migrated the net: add place 'x'"``.
+
+        Examples
+        --------
+        >>> import asyncio
+        >>> net = dipen.Net("shop").place("orders", tokens=2).place("shipped")
+        >>> net = net.transition("ship", take="orders", give="shipped")
+        >>> store = dipen.MemoryStore()
+        >>> runner = dipen.Runner(net, store=store)
+        >>> control = dipen.Control(store, by="ann")
+        >>> async def main():
+        ...     await runner.open()
+        ...     await control.block("ship", why="inventory")
+        ...     await control.remove("orders", "t2", why="duplicate")
+        ...     await control.unblock("ship")
+        >>> asyncio.run(main())
+        >>> for step in dipen.history_sync(store, since=1):
+        ...     print(step.node, step.describe())
+        ann blocked transition 'ship': inventory
+        ann removed token t2 from 'orders': duplicate
+        ann unblocked transition 'ship'
+        """
+        if self.kind == "control" and isinstance(self.note, Mapping):
+            return _describe_control(self.note)
+        if self.kind == "edit":
+            return _describe_edit(self)
+        if self.kind == "migrate":
+            return _describe_migration(self.note)
         if self.transition is None:
             return f"{self.kind} ({self.note or 'manual'})" if self.kind != "init" else "init"
         text = f"{self.kind} of {self.transition!r} (firing {self.firing!r})"
@@ -100,6 +134,77 @@ class Step(NamedTuple):
                  if tokens]
         return (f"Step({self.revision}, time={self.time:g}, {self.describe()}"
                 + "".join(f", {m}" for m in moved) + ")")
+
+
+def _json(value: Any) -> str:
+    """Data as JSON text (what ``dipen ctl --data`` takes), else its ``repr``."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _why(note: Mapping[str, Any]) -> str:
+    return f": {note['why']}" if note.get("why") else ""
+
+
+def _describe_control(note: Mapping[str, Any]) -> str:
+    """A control change (block, unblock, cancel, request, withdraw, answer) in words."""
+    action = note.get("action")
+    target = f"{note.get('target')} {note.get('name')!r}"
+    if action == "block":
+        return f"blocked {target}{_why(note)}"
+    if action == "unblock":
+        return f"unblocked {target}{_why(note)}"
+    if action == "cancel":
+        return f"cancelled the running firings of {target}{_why(note)}"
+    if action == "request":
+        return (f"request {note.get('id')} to fire {note.get('transition')!r} "
+                f"with {_json(note.get('data'))}")
+    if action == "withdraw":
+        return f"withdrew request {note.get('id')} to fire {note.get('transition')!r}"
+    if action == "answer":
+        text = (f"answer to {note.get('id')}: {note.get('state')} (firing {note.get('firing')!r} "
+                f"of {note.get('transition')!r}")
+        placed = [f"{entry[0]} in {place!r}" for place, entries in (note.get("placed") or {}).items()
+                  for entry in entries]
+        if placed:
+            text += f"; placed {', '.join(placed)}"
+        text += ")"
+        return text + (f": {note['error']}" if note.get("error") else "")
+    return f"control {_json(dict(note))}"
+
+
+def _ids(tokens: _Tokens) -> tuple[str, str]:
+    """``("token t1", "'a'")`` / ``("tokens t1, t2", "'a', 'b'")``: the ids and places in words."""
+    ids = [token.id for held in tokens.values() for token in held]
+    return (f"token{'s' if len(ids) != 1 else ''} {', '.join(ids)}",
+            ", ".join(repr(place) for place in tokens))
+
+
+def _describe_edit(step: Step) -> str:
+    """An audited edit (note ``"what: why"``, see :class:`dipen.Control`) in words."""
+    note = step.note if isinstance(step.note, str) else ""
+    what, _, why = note.partition(": ")
+    why = f": {why}" if why else ""
+    removed, added = _ids(step.removed), _ids(step.added)
+    if what == "add" and step.added:
+        return f"added {added[0]} to {added[1]}{why}"
+    if what == "remove" and step.removed:
+        return f"removed {removed[0]} from {removed[1]}{why}"
+    if what == "move" and step.removed and step.added:
+        return f"moved {removed[0]} from {removed[1]} to {added[1]}{why}"
+    if what == "update" and step.added:
+        return f"updated {added[0]} in {added[1]}{why}"
+    return f"edit ({step.note or 'by hand'})"
+
+
+def _describe_migration(note: Any) -> str:
+    """A migration (a new net definition, see :func:`dipen.migrate`) in words."""
+    described = note.get("describe") if isinstance(note, Mapping) else None
+    if not described:
+        return "migrated the net to a new definition"
+    return "migrated the net: " + "; ".join(described.splitlines())
 
 
 def _stamp(change: Change) -> float:
