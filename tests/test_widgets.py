@@ -21,6 +21,7 @@ import pytest
 import traitlets
 
 import dipen
+from dipen.viz.esm import bundle
 from dipen.viz.widgets import LiveView
 
 VIEW_JS = pathlib.Path(dipen.__file__).parent / "viz" / "view.js"
@@ -594,7 +595,7 @@ def test_the_javascript_module_exports_render(make_view):
     assert re.search(r"^export default \{\s*render\s*\};?\s*$", text, re.MULTILINE)
     assert re.search(r"^function render\(\{ model, el \}\)", text, re.MULTILINE)
     view = make_view(dipen.Runner(line()))
-    assert view._esm == text  # the widget ships this file
+    assert view._esm == bundle(VIEW_JS)  # the widget ships this file, its siblings inlined
 
 
 # -- the JavaScript view, rendered against a fake DOM ----------------------------------------------
@@ -685,7 +686,7 @@ def run_view_js(state: dict, script: str, folder: pathlib.Path) -> dict:
     """Render the view on ``state`` in node and run ``script`` (:data:`FAKE_DOM` and more);
     what it prints as JSON."""
     (folder / "state.json").write_text(json.dumps(state))
-    (folder / "view.mjs").write_text(VIEW_JS.read_text())
+    (folder / "view.mjs").write_text(bundle(VIEW_JS))
     (folder / "harness.mjs").write_text(script)
     result = subprocess.run(
         ["node", str(folder / "harness.mjs"), str(folder / "state.json"),

@@ -7,10 +7,12 @@ The graph is stored compactly (one key per state, three integer lists for the ed
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from ..errors import AnalysisError
+from ..tokens import Token
 from .components import components
 from .omega import OMEGA
 
@@ -216,6 +218,7 @@ class ReachabilityGraph:
         self._bindings = bindings
         self._places_at = {place: number for number, place in enumerate(self.places)}
         self._out: list[list[int]] | None = None
+        self._lookup: dict[Any, int] | None = None  # key -> state index, made by find()
 
     # -- the graph --------------------------------------------------------------------------
 
@@ -275,6 +278,47 @@ class ReachabilityGraph:
             path.append(self._edge(edge))
             index = self._source[edge]
         return path[::-1]
+
+    def find(self, marking: Mapping[str, Any]) -> State | None:
+        """The state of this graph that ``marking`` is in, or ``None`` if it is not one.
+
+        ``marking`` is a :class:`dipen.Marking` (a runner's, or one from history: tokens held
+        by running firings count where they lie, as the firing has not ended) or a mapping
+        ``{place: number of tokens}`` or ``{place: [token data, ...]}``; places it leaves out
+        hold no tokens. A P/T graph compares the numbers of tokens only, a coloured one the
+        token data too.
+
+        Examples
+        --------
+        >>> net = dipen.Net("n").place("a", tokens=2).place("b").transition("t", take="a", give="b")
+        >>> graph = dipen.analysis.reachability(net)
+        >>> runner = dipen.Runner(net)
+        >>> _ = runner.step_sync("t")
+        >>> graph.find(runner.marking), graph.find({"b": 2}), graph.find({"a": 5})
+        (State(a=1, b=1), State(a=0, b=2), None)
+        """
+        if self._lookup is None:
+            self._lookup = {key: index for index, key in enumerate(self._keys)}
+        key: list[Any] = []
+        for place in self.places:
+            value = marking.get(place, ())
+            if isinstance(value, int):
+                if self.coloured:
+                    value = (None,) * value
+                else:
+                    key.append(value)
+                    continue
+            if not self.coloured:
+                key.append(len(value))
+                continue
+            try:  # the canonical JSON text of each token's data, as the exploration keeps it
+                codes = sorted(json.dumps(item.data if isinstance(item, Token) else item, sort_keys=True,
+                                          separators=(",", ":")) for item in value)
+            except (TypeError, ValueError):  # data that is not JSON is in no state
+                return None
+            key.append(tuple(codes))
+        index = self._lookup.get(tuple(key))
+        return None if index is None else State(self, index)
 
     # -- questions --------------------------------------------------------------------------
 

@@ -8,7 +8,10 @@
 // (net.transitions[i].manual) get rounded corners and a "✋ manual" label.
 // Commands go to Python with model.send({action, ...}); data typed in the side panel goes as
 // JSON text ({json: "..."}: Python parses it and says what is wrong). The selected place, the
-// speed and the history position are traits the view sets. Plain ES module for anywidget.
+// speed and the history position are traits the view sets; a past position shows a banner
+// ("history at revision N, t = T") with a way back to live. The state graph panel is in
+// view_states.js (dipen.viz.esm.bundle inlines it: anywidget loads one module).
+import { mountStateGraph } from "./view_states.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const UNIT = 64; // pixels per layout unit
@@ -52,6 +55,7 @@ const CSS = `
 @keyframes dl-pulse { to { stroke-width: 4.5px; } }
 .dipen-live .dl-past .dl-transition rect.dl-shape { opacity: 0.35; }
 .dipen-live .dl-past .dl-net svg { background: #f7f4ea; }
+.dipen-live .dl-past-banner { background: #fee08b; padding: 3px 6px; display: flex; gap: 8px; align-items: center; }
 .dipen-live table { border-collapse: collapse; width: 100%; }
 .dipen-live td { padding: 0 4px; }
 .dipen-live td.dl-num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -138,6 +142,7 @@ function render({ model, el }) {
     model.save_changes();
   });
   const historyButton = button(bar, "History", () => toggleHistory(), "time travel through the store's revisions");
+  const stateGraph = mountStateGraph({ model, bar, id, html, svg, button });
   const statusText = html("span", { class: "dl-status" }, bar);
 
   const historyRow = html("div", { class: "dl-history" }, root);
@@ -147,7 +152,11 @@ function render({ model, el }) {
   button(historyRow, "Live", () => setPosition(null), "back to the live marking");
   button(historyRow, "↻", () => send({ action: "history" }), "load the newest revisions");
 
+  const banner = html("div", { class: "dl-past-banner" }, root);
+  const bannerText = html("span", {}, banner);
+  button(banner, "Back to live", () => setPosition(null), "show the live marking again", "live");
   const main = html("div", { class: "dl-main" }, root);
+  root.appendChild(stateGraph.panel);
   const canvas = html("div", { class: "dl-net" }, main);
   const side = html("div", { class: "dl-side" }, main);
   const sideBody = html("div", {}, side);
@@ -336,6 +345,9 @@ function render({ model, el }) {
     root.classList.toggle("dl-past", past);
     const then = status.time ? ` (${describeTime(status.time, simulated)})` : "";
     if (!sliderTimer) historyLabel.textContent = past ? `revision ${status.position}${then}` : "live";
+    banner.style.display = past ? "" : "none"; // the net itself runs on, unseen till "live"
+    bannerText.textContent = past ? `history at revision ${status.position}${status.time ? `, ${describeTime(status.time, simulated)}` : ""}` +
+      ` · live: revision ${status.revision ?? "?"}` : "";
     for (const [region, label] of Object.entries(nodes.region)) {
       label.textContent = leaderText(region, candidatesOf(status, region), (status.leaders || {})[region]);
     }
@@ -580,6 +592,7 @@ function render({ model, el }) {
   updateAll();
   return () => {
     clearTimeout(sliderTimer);
+    stateGraph.cleanup();
     for (const [name, callback] of listeners) model.off(`change:${name}`, callback);
   };
 }

@@ -40,6 +40,7 @@ __all__ = [
     "error_text",
     "jsonable",
     "marking_counts",
+    "run_ended",
     "sample_revisions",
     "token_panel",
 ]
@@ -187,6 +188,14 @@ def error_text(error: BaseException) -> str:
     """``"ValueError: boom"``: an error as one line for the view."""
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def run_ended(runner: Runner, task: asyncio.Task[Any]) -> str:
+    """How a run that did not fail ended, for the view's notice."""
+    if task.cancelled():
+        return f"run of {runner.node} cancelled"
+    summary = task.result()
+    return f"run of {runner.node} ended ({summary.reason}): {summary.firings} firings"
 
 
 def sample_revisions(revisions: Iterable[tuple[int, float, str]], limit: int = 1000
@@ -477,6 +486,17 @@ class LiveState:
         if position is not None and self.past is not None:
             return self.past
         return self.runners[0].marking
+
+    def picture(self, position: int | None) -> str:
+        """The view as SVG text (see :meth:`dipen.viz.widgets.LiveView.to_svg`)."""
+        from .draw import to_svg
+
+        seen = self.candidates_seen
+        nodes = {node for found in (seen or {}).values() for node, _ in found}
+        leaders = {"leaders": seen} if seen is not None and len(nodes) > 1 else {}
+        return to_svg(self.net, self.shown(position), states=self.states(),
+                      regions=len(self.net.regions) > 1, **leaders,
+                      elsewhere={name: sorted(found) for name, found in self.elsewhere().items()})
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -35,7 +35,8 @@ are running (seen through the store's watch) are in ``firing["elsewhere"]`` with
 
 The outcome of each command is in the ``notice`` trait. The browser sets ``selected_place``,
 ``speed`` (simulated seconds per second, ``None`` for as fast as possible) and ``position``
-(the store revision shown, ``None`` for live) directly.
+(the store revision shown, ``None`` for live) and ``show_state_graph`` (the state graph panel,
+:mod:`dipen.viz.state_panel`: traits ``state_graph`` and ``state_now``) directly.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import pathlib
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
@@ -56,10 +57,15 @@ import traitlets
 from ..errors import DipenError, RunnerError
 from ..notebook import run_blocking
 from ..runner import Runner
+
+if TYPE_CHECKING:
+    from ..analysis import ReachabilityGraph
+from .esm import bundle
 from .follow import LeaderWatch
 from .settings import check_setting
+from .state_panel import StateGraphPanel
 from .view_control import ViewControl, read_data
-from .widget_state import LiveState, error_text
+from .widget_state import LiveState, error_text, run_ended
 
 __all__ = ["LiveView"]
 
@@ -101,6 +107,10 @@ class LiveView(anywidget.AnyWidget):
     by
         Who acts in the blocks, cancels, manual firings and edits made in the view (recorded
         in the store; default: the node of the first runner).
+    state_graph
+        True to show the net's reachability graph (at most 300 states) and the state the run
+        is in; or a :class:`dipen.analysis.ReachabilityGraph` of the net to show (e.g. made
+        with ``pure=``). The browser shows and hides it (``show_state_graph``).
 
     Raises
     ------
@@ -120,7 +130,7 @@ class LiveView(anywidget.AnyWidget):
     >>> view.close()
     """
 
-    _esm = pathlib.Path(__file__).parent / "view.js"
+    _esm = bundle(pathlib.Path(__file__).parent / "view.js")
 
     # sent by Python
     net = traitlets.Dict().tag(sync=True)  # places, transitions, arcs, regions, colours
@@ -134,11 +144,14 @@ class LiveView(anywidget.AnyWidget):
     history = traitlets.Dict().tag(sync=True)  # the revisions of the history slider
     controls = traitlets.Dict().tag(sync=True)  # blocks by hand, waiting manual requests
     notice = traitlets.Dict().tag(sync=True)  # the outcome of the last command
+    state_graph = traitlets.Dict().tag(sync=True)  # the reachability graph, drawn
+    state_now = traitlets.Dict().tag(sync=True)  # the state the run (and the history) is in
     token_limit = traitlets.Int(20).tag(sync=True)
     # set by the browser
     selected_place = traitlets.Unicode("").tag(sync=True)
     speed = traitlets.Float(None, allow_none=True).tag(sync=True)
     position = traitlets.Int(None, allow_none=True).tag(sync=True)
+    show_state_graph = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -149,6 +162,7 @@ class LiveView(anywidget.AnyWidget):
         token_limit: int = 20,
         leaders_interval: float = 1.0,
         by: str | None = None,
+        state_graph: bool | ReachabilityGraph = False,
         **kwargs: Any,
     ) -> None:
         self._closed = True  # until built: close() may run from __del__
@@ -158,6 +172,8 @@ class LiveView(anywidget.AnyWidget):
         self._home, self._home_thread = _running_loop(), threading.get_ident()
         self._state = state = LiveState([runners] if isinstance(runners, Runner) else list(runners))
         self._control = ViewControl(state, by)
+        self._graph = StateGraphPanel(state.net, None if isinstance(state_graph, bool)
+                                      else state_graph)
         self.interval = float(interval)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._leaders = LeaderWatch(state, self._touch, leaders_interval)  # etcd: who leads
@@ -175,7 +191,7 @@ class LiveView(anywidget.AnyWidget):
         super().__init__(
             net=state.description(layout), token_limit=token_limit,
             speed=clock.speed if clock.simulated else None,  # type: ignore[attr-defined]
-            **kwargs,
+            show_state_graph=state_graph is not False, **kwargs,
         )
         self._closed = False
         self._unsubscribers = [r.subscribe(functools.partial(self._on_event, r.node))
@@ -275,6 +291,8 @@ class LiveView(anywidget.AnyWidget):
             self._handle = None
         values = self._state.compute(started, position=self.position,
                                      selected=self.selected_place, limit=self.token_limit)
+        if self.show_state_graph:
+            values["state_now"] = self._graph.state_now(self._state, self.position)
         sent = self._sent
         with self.hold_sync():
             for name, value in values.items():
@@ -428,17 +446,12 @@ class LiveView(anywidget.AnyWidget):
         self.history = await self._state.history()
 
     def _run_done(self, runner: Runner, task: asyncio.Task[Any]) -> None:
-        if self._closed:
-            return
-        if task.cancelled():
-            self._notify("run", None, True, f"run of {runner.node} cancelled")
-        elif task.exception() is not None:
-            self._failed("run", None, task.exception())  # type: ignore[arg-type]
-        else:
-            summary = task.result()
-            self._notify("run", None, True, f"run of {runner.node} ended ({summary.reason}): "
-                                            f"{summary.firings} firings")
-        self._touch()
+        if not self._closed:
+            if not task.cancelled() and task.exception() is not None:
+                self._failed("run", None, task.exception())  # type: ignore[arg-type]
+            else:
+                self._notify("run", None, True, run_ended(runner, task))
+            self._touch()
 
     def _notify(self, action: Any, transition: Any, ok: bool, text: str) -> None:
         self._notices += 1
@@ -493,10 +506,12 @@ class LiveView(anywidget.AnyWidget):
         if not self._closed:
             self._touch()
 
-    @traitlets.observe("selected_place", "token_limit")
+    @traitlets.observe("selected_place", "token_limit", "show_state_graph")
     def _selection_changed(self, change: Any) -> None:
         if self._at_home(self._selection_changed, change):
             return
+        if change["name"] == "show_state_graph" and change["new"]:
+            self.state_graph = self._graph.describe()  # explored the first time only
         if not self._closed:
             self._touch()
 
@@ -540,15 +555,7 @@ class LiveView(anywidget.AnyWidget):
         True
         >>> view.close()
         """
-        from .draw import to_svg
-
-        state = self._state
-        seen = state.candidates_seen
-        nodes = {node for found in (seen or {}).values() for node, _ in found}
-        leaders = {"leaders": seen} if seen is not None and len(nodes) > 1 else {}
-        return to_svg(state.net, state.shown(self.position), states=state.states(),
-                      regions=len(state.net.regions) > 1, **leaders,
-                      elsewhere={name: sorted(found) for name, found in state.elsewhere().items()})
+        return self._state.picture(self.position)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)
