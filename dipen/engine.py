@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .clock import _CLOCK, Clock
+from .clock import Clock
 from .errors import (
     CompactedError, ConflictError, ExecutorError, FencingError, NetError, NetMismatchError,
     StoreError, TokenError, UnavailableError,
@@ -30,6 +30,7 @@ from .executors import (
     create_executor,
 )
 from .leading import Leading
+from .loop import run_loop
 from .manual import Manual
 from .outcomes import Outcomes
 from .placement import Placement
@@ -48,8 +49,6 @@ __all__ = ["Engine"]
 _LOGGER = logging.getLogger("dipen.engine")
 _FROZEN = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
 _new_token = _new_tuple = tuple.__new__  # skips the Python-level __new__ of named tuples
-#: Firings started in a row before the engine lets other tasks of the event loop run.
-YIELD_EVERY = 500
 #: Seconds a replica waits to see its own write through the store's subscription before it
 #: reloads a snapshot instead.
 CATCH_UP_TIMEOUT = 10.0
@@ -448,31 +447,6 @@ class Engine:
         places = self.state.places  # type: ignore[union-attr]
         return tuple((place, places[place].rev) for place in record.inputs)
 
-    def _start_later(self, record: TransitionRecord, enabled: Enabled) -> None:
-        """Start ``record`` in a task of its own, so that the loop goes on with transitions on
-        other places while this start's commit travels; its places stay busy till then."""
-        self._busy.update(record.footprint)
-        self.running += 1
-        task = asyncio.get_running_loop().create_task(self._start_now(record, enabled))
-        self._starting.add(task)
-
-    async def _start_now(self, record: TransitionRecord, enabled: Enabled) -> None:
-        try:
-            await self.start(record, enabled)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # noqa: BLE001 - a bug in a start: the loop raises it
-            if self._stop_error is None:
-                self._stop_error = exc
-        finally:
-            self._busy.difference_update(record.footprint)
-            self.running -= 1
-            self._starting.discard(asyncio.current_task())  # type: ignore[arg-type]
-            parked, self._parked = self._parked, []
-            for waiting in parked:
-                self._mark(waiting)
-            self.wake()
-
     def _started(self, firing: Firing, revision: int, take: tuple[tuple[str, str], ...]) -> None:
         self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
         if _LOGGER.isEnabledFor(logging.DEBUG):
@@ -587,155 +561,10 @@ class Engine:
         self._stop_requested = True
         self.wake()
 
-    async def loop(
-        self,
-        *,
-        starting: bool = True,
-        done: Callable[[], bool] | None = None,
-        max_starts: int | None = None,
-        until: float | None = None,
-        until_marking: Callable[[], bool] | None = None,
-        forever: bool = False,
-    ) -> tuple[str, int]:
+    async def loop(self, **options: Any) -> tuple[str, int]:
         """Fire until quiescent (or, ``forever``, until stopped) or a condition holds; returns
-        ``(reason, firings started)``."""
-        coordinator = self.store.coordinator
-        clock_marker = _CLOCK.set(self.clock)
-        self._wakeup = wakeup = asyncio.Event()
-        self._stop_requested = False
-        self._pause_requested = False
-        self._stop_error = None
-        reason = "quiescent"
-        started = 0
-        until_timer = None
-        if until is not None:
-            until_timer = self.clock.call_later(until - self.clock.now(), self.wake)
-        settling = 100  # turns of the event loop granted to firings ending exactly at ``until``
-        coordinator.join(self)
-        self.idle = False
-        self.stats.resume()
-        self.leading.persistent = forever
-        if starting:
-            self.leading.stand_by()
-        # a store written over the network: start firings whose places differ concurrently
-        pipelined = (self._pipelining and max_starts is None and until_marking is None
-                     and done is None)
-        queue = self._queue
-        finished_cleanly = False
-        try:
-            while True:
-                if self._reload_wanted:
-                    await self._reload()
-                if self._completed:
-                    await self._drain()
-                if self.manual.answers:
-                    await self.manual.flush()
-                if self._stop_error is not None:
-                    raise self._stop_error
-                if self._stop_requested:
-                    reason = "stopped"
-                    break
-                if self._pause_requested:
-                    reason = "paused"
-                    break
-                if done is not None and done():
-                    reason = "done"
-                    break
-                if until is not None and self.clock.now() >= until:
-                    # firings woken at this very instant finish first (up to a few turns of
-                    # the event loop); time does not move on meanwhile: this engine is busy
-                    clock = self.clock
-                    if settling and clock.simulated and self.running > clock.sleeping:  # type: ignore[attr-defined]
-                        settling -= 1
-                        await asyncio.sleep(0)
-                        continue
-                    reason = "until"
-                    break
-                if until_marking is not None and until_marking():
-                    reason = "until"
-                    break
-                limit_hit = max_starts is not None and started >= max_starts
-                if limit_hit and not self._active:
-                    reason = "max_firings"
-                    break
-                budget = YIELD_EVERY
-                while queue and starting and not limit_hit and not (
-                        self._stop_requested or self._pause_requested):
-                    record = queue.popleft()
-                    record.dirty = False
-                    if record.region not in self.leaders:
-                        continue
-                    if pipelined and not self._busy.isdisjoint(record.footprint):
-                        self._parked.append(record)  # a start on its places is on its way
-                        continue
-                    outcome = self.check(record)
-                    if type(outcome) is Enabled:
-                        if pipelined:
-                            self._start_later(record, outcome)
-                            started += 1
-                        else:
-                            firing = await self.start(record, outcome)
-                            if firing is not None:
-                                started += 1
-                                limit_hit = max_starts is not None and started >= max_starts
-                                if until_marking is not None or done is not None:
-                                    break
-                    elif isinstance(outcome, Disabled):
-                        record.wait_for = outcome.wait_for
-                        if outcome.recheck_after is not None:
-                            self.outcomes._recheck_later(record, outcome.recheck_after)
-                    if self._completed or self._stop_error is not None or self.manual.answers:
-                        break
-                    budget -= 1
-                    if not budget:
-                        await asyncio.sleep(0)
-                        budget = YIELD_EVERY
-                if self._completed or self._stop_error is not None or self.manual.answers:
-                    continue
-                if limit_hit and not self._active:
-                    reason = "max_firings"
-                    break
-                if queue and starting and not limit_hit:
-                    continue
-                if until_marking is not None and until_marking():
-                    continue
-                # nothing to do right now: let the coordinator decide about time and quiescence
-                wakeup.clear()
-                self.idle = True
-                self._sleepy = True
-                coordinator.settle()
-                if coordinator.quiescent and not self._completed and not self._active:
-                    if not forever:
-                        break
-                    # a service stays: ignore the wake that announced quiescence and sleep
-                    # until something really happens
-                    wakeup.clear()
-                    self.idle = True
-                if not self._completed and (not queue or not starting or limit_hit):
-                    await wakeup.wait()
-                self._sleepy = False
-                self.idle = False
-                if coordinator.quiescent and not forever and not self._completed and not self._active and not (
-                        queue and starting and not limit_hit):
-                    break
-            finished_cleanly = True
-        finally:
-            self._sleepy = False
-            self.idle = True
-            self.stats.pause()
-            if until_timer is not None:
-                until_timer.cancel()
-            coordinator.leave(self)
-            try:
-                if self._starting:  # starts on their way are written (or refused) first
-                    await asyncio.gather(*self._starting, return_exceptions=True)
-                await self.leading.stop_campaigns()
-                if not finished_cleanly or self._stop_requested or reason == "stopped":
-                    await self.cancel_all()
-            finally:
-                _CLOCK.reset(clock_marker)
-                self._wakeup = None
-        return reason, started
+        ``(reason, firings started)`` (see :func:`dipen.loop.run_loop` for the options)."""
+        return await run_loop(self, **options)
 
     async def cancel_all(self) -> None:
         """Cancel every running firing of this engine and return its tokens."""
