@@ -88,7 +88,7 @@ def test_table_repr_and_plot():
     table = stats.table()
     assert repr(stats) == table
     lines = table.splitlines()
-    assert lines[0] == "net 'shop', times 0–6: 7 firings (1.167/s), 1 failures"
+    assert lines[0] == "net 'shop', t=0 – t=6: 7 firings (1.167/s), 1 failures"
     assert lines[1].split() == ["transition", "firings", "rate", "failures", "mean", "p50", "p90",
                                 "p99", "max"]
     assert lines[2].split() == ["serve", "4", "0.6667", "0", "1.5", "1.5", "2", "2", "2"]
@@ -99,7 +99,7 @@ def test_table_repr_and_plot():
     figure = stats.plot()
     assert [axes.get_title() for axes in figure.axes] == [
         "firings", "firing durations", "waiting times"]
-    assert figure._suptitle.get_text() == "net 'shop', times 0–6"
+    assert figure._suptitle.get_text() == "net 'shop', t=0 – t=6"
     empty = statistics(runner, since_time=100).plot()
     assert empty.axes[1].texts[0].get_text() == "no samples"
 

@@ -65,6 +65,8 @@ def plot(statistics: Statistics, *, width: float = 12.0, height: float | None = 
     _boxes(waits, statistics.waits, "waiting times", "seconds")
     title = f"net {statistics.net!r}"
     if statistics.span is not None:
-        title += f", times {statistics.span[0]:g}–{statistics.span[1]:g}"
+        from ..statistics import _when
+
+        title += f", {_when(statistics.span[0])} – {_when(statistics.span[1])}"
     figure.suptitle(title)
     return figure
