@@ -16,6 +16,7 @@ from .state import Commit
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .stores.base import Leadership
 
 __all__ = ["Leading"]
 
@@ -32,6 +33,7 @@ class Leading:
         self._campaigns: dict[str, asyncio.Task[None]] = {}
         self._waiting: set[str] = set()  # regions whose campaign stands by for another leader
         self._changed = asyncio.Event()  # a campaign started waiting or ended
+        self.failed: BaseException | None = None  # why a campaign gave up (lead raises it)
 
     def lose(self, region: str, why: BaseException | None = None) -> None:
         """Our leadership of ``region`` is gone: forget its firings (the next leader recovers
@@ -73,6 +75,7 @@ class Leading:
                         region, engine.node, lambda: self._standing_by(region))
                     self._waiting.discard(region)
                     engine.leaders[region] = leader
+                    leader.on_lost = lambda: self._taken_away(region, leader)
                     engine.idle = False  # a leader now: busy until its loop finds nothing to do
                     await engine.refresh()
                     await self._recover(region)
@@ -87,10 +90,27 @@ class Leading:
                 if record.region == region and record.mine:
                     engine._mark(record)
             engine.wake()
+        except Exception as exc:  # the store is closed or refuses us: the runner must stop
+            self.failed = exc
+            if engine._wakeup is not None and engine._stop_error is None:
+                engine._stop_error = exc  # a running loop raises it
+            engine.wake()
         finally:
             self._campaigns.pop(region, None)
             self._waiting.discard(region)
             self._changed.set()
+
+    def _taken_away(self, region: str, leader: Leadership) -> None:
+        """The store took ``region`` away (lease expired, deposed, closed): give it up now,
+        not only when the next write is refused."""
+        def give_up() -> None:
+            if self.engine.leaders.get(region) is leader:
+                self.lose(region, StoreError("the store took the leadership away"))
+
+        try:
+            asyncio.get_running_loop().call_soon(give_up)
+        except RuntimeError:  # no loop runs (a store deposed from synchronous code)
+            give_up()
 
     def stand_by(self) -> None:
         """Campaign in the background for every region this engine runs but does not lead
@@ -116,15 +136,15 @@ class Leading:
         (standbys of every region wait here). The campaigns still waiting go on while the
         engine's loop runs."""
         engine = self.engine
+        self.failed = None
         for region in sorted(engine.regions):
             if region not in engine.leaders:
                 self._campaign_for(region)
         try:
             while True:
+                if self.failed is not None:
+                    raise self.failed
                 campaigns = dict(self._campaigns)
-                for task in campaigns.values():
-                    if task.done() and not task.cancelled() and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]
                 settled = all(task.done() or region in self._waiting
                               for region, task in campaigns.items())
                 if settled and (engine.leaders or not campaigns):

@@ -30,16 +30,26 @@ __all__ = ["Leadership", "Store", "net_differences"]
 class Leadership:
     """A runner's leadership of one region; ``fence`` is the fencing token every write carries.
 
-    ``lost`` turns true when the store takes the leadership away (lease expired, deposed).
+    ``lost`` turns true when the store takes the leadership away (lease expired, deposed,
+    store closed); then ``on_lost`` (set by the runner) is called, once.
     """
 
-    __slots__ = ("fence", "lost", "node", "region")
+    __slots__ = ("fence", "lost", "node", "on_lost", "region")
 
     def __init__(self, region: str, node: str, fence: int) -> None:
         self.region = region
         self.node = node
         self.fence = fence
         self.lost = False
+        self.on_lost: Callable[[], None] | None = None
+
+    def taken_away(self) -> None:
+        """The store took this leadership away: mark it lost and tell its runner."""
+        if self.lost:
+            return
+        self.lost = True
+        if self.on_lost is not None:
+            self.on_lost()
 
     def __repr__(self) -> str:
         state = "lost" if self.lost else "held"

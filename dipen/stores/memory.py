@@ -320,6 +320,8 @@ class MemoryStore(Store):
         current = self._leaders.get(region)
         if current is not None:
             self._release(current)
+            current.lost = False
+            current.taken_away()
         return current
 
     def _release(self, leadership: Leadership) -> None:

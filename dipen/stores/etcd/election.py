@@ -73,9 +73,9 @@ class Leaders:
         """The store no longer leads ``region`` (deposed, or its lease is gone)."""
         entry = self._held.pop(region, None)
         if entry is not None:
-            entry[0].lost = True
             self._forget_region(region)
             self._locks[region].release()
+            entry[0].taken_away()
             if log:
                 _LOGGER.warning("lost the leadership of region %r", region, extra={"region": region})
 
