@@ -50,7 +50,9 @@ class Leading:
                 engine._settled(record, firing, now)
                 if task is not None:
                     task.cancel()
-        if self.persistent:
+        if engine.store.closed:  # closed under a running runner: it stops, as if told to
+            engine.stop()
+        elif self.persistent:
             self._campaign_for(region)
         engine.wake()
 

@@ -75,6 +75,8 @@ class Store(abc.ABC):
 
     def __init__(self) -> None:
         self.coordinator = Coordinator()
+        #: set by :meth:`close`: runners still using the store stop (reason ``"stopped"``)
+        self.closed = False
 
     @abc.abstractmethod
     async def connect(self, net: Net) -> None:

@@ -535,6 +535,7 @@ class EtcdStore(Store):
         ...     asyncio.run(leave(etcd.endpoints))
         ({'default': ('worker-1', ...)}, {})
         """
+        self.closed = True
         tasks = [s.task for s in self._subscriptions]
         self._subscriptions.clear()
         for task in tasks:
