@@ -12,6 +12,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .etcd_local import endpoints as endpoints_from
+
 __all__ = ["main"]
 
 
@@ -139,13 +141,12 @@ def _etcd(port: int) -> int:
 def _status(args: argparse.Namespace) -> int:
     import asyncio
     import json
-    import os
 
     from .errors import DipenError
     from .status import describe, read_status
     from .stores.etcd import EtcdStore
 
-    endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+    endpoints = endpoints_from(args.etcd)
     prefix = args.prefix or f"dipen/{args.net}/"
     store = EtcdStore(endpoints, prefix=prefix, timeout=3.0)
 

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from .errors import RunnerError
 
-__all__ = ["Clock", "Coordinator", "RealClock", "SimulatedClock", "current_clock", "now", "sleep"]
+__all__ = ["Clock", "Coordinator", "RealClock", "SimulatedClock", "current_clock", "now",
+           "readable_time", "sleep"]
 
 _CLOCK: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("dipen_clock", default=None)
 
@@ -361,3 +362,26 @@ class Coordinator:
         self.quiescent = True
         for member in list(self.members):
             member.wake()
+
+
+#: clock times before 2001-01-01 are model times (a simulated clock starts at 0)
+_WALL_CLOCK_FROM = 978_307_200.0
+
+
+def readable_time(time: float, model: str = "t={:g}") -> str:
+    """A clock time for people: a wall-clock time as local ISO 8601 with milliseconds, a
+    model time (a simulated clock's, before 2001) formatted with ``model``.
+
+    Examples
+    --------
+    >>> readable_time(90.5), readable_time(90.5, "{:.3f} s")
+    ('t=90.5', '90.500 s')
+    >>> readable_time(1_800_000_000).startswith("2027-01-15")
+    True
+    """
+    if time < _WALL_CLOCK_FROM:
+        return model.format(time)
+    import datetime
+
+    return datetime.datetime.fromtimestamp(time).astimezone().isoformat(timespec="milliseconds")
+

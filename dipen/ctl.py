@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import Any
+
+from .etcd_local import endpoints as endpoints_from
 
 __all__ = ["add_parser", "main"]
 
@@ -70,7 +71,7 @@ async def _act(args: argparse.Namespace) -> str:
     from .control import Control
     from .stores.etcd import EtcdStore
 
-    endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+    endpoints = endpoints_from(args.etcd)
     store = EtcdStore(endpoints, prefix=args.prefix or f"dipen/{args.net}/", timeout=3.0)
     control = Control(store, by=args.by)
     try:

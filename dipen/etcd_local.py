@@ -36,7 +36,7 @@ from types import TracebackType
 
 from .errors import DipenError, EtcdNotFoundError
 
-__all__ = ["EtcdNotFoundError", "LocalEtcd", "find_etcd", "local_etcd"]
+__all__ = ["EtcdNotFoundError", "LocalEtcd", "endpoints", "find_etcd", "local_etcd"]
 
 
 def find_etcd() -> str:
@@ -312,3 +312,20 @@ def local_etcd(
     """
     return LocalEtcd(binary, port=port, max_txn_ops=max_txn_ops,
                      max_request_bytes=max_request_bytes, fsync=fsync, args=args, timeout=timeout)
+
+
+def endpoints(given: list[str] | None = None) -> list[str]:
+    """The etcd endpoints a command uses: those ``given`` (``--etcd``), else the
+    comma-separated ``$DIPEN_ETCD_ENDPOINTS`` (``dipen etcd`` and Binder set it), else
+    ``127.0.0.1:2379``.
+
+    Examples
+    --------
+    >>> endpoints(["10.0.0.5:2379"])
+    ['10.0.0.5:2379']
+    >>> import os
+    >>> os.environ.get("DIPEN_ETCD_ENDPOINTS") is not None or endpoints() == ["127.0.0.1:2379"]
+    True
+    """
+    return given or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+

@@ -19,10 +19,11 @@ import argparse
 import asyncio
 import datetime
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+
+from .etcd_local import endpoints as endpoints_from
 
 if TYPE_CHECKING:
     from .stores.etcd import EtcdStore
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parsers", "describe_step", "main", "parse_time"]
 
-#: clock times before this are model seconds (a simulated clock), not epoch seconds
-_EPOCH_2001 = 978_307_200.0
 _SHOWN = 4  # tokens shown per place in a one-line description of a step
 
 
@@ -68,10 +67,10 @@ def parse_time(text: str) -> float:
 
 
 def _when(time: float) -> str:
-    """A change's clock time for people: ISO 8601 in local time, or model seconds."""
-    if time < _EPOCH_2001:  # a simulated clock
-        return f"{time:.3f} s"
-    return datetime.datetime.fromtimestamp(time).astimezone().isoformat(timespec="milliseconds")
+    """A change's clock time: ISO 8601 in local time, or model seconds."""
+    from .clock import readable_time
+
+    return readable_time(time, "{:.3f} s")
 
 
 def _data(value: Any) -> str:
@@ -210,7 +209,7 @@ def add_parsers(commands: Any) -> None:
 def _store(args: argparse.Namespace) -> EtcdStore:
     from .stores.etcd import EtcdStore
 
-    endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+    endpoints = endpoints_from(args.etcd)
     return EtcdStore(endpoints, prefix=args.prefix or f"dipen/{args.net}/", timeout=3.0)
 
 

@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from .errors import DipenError, NetError
+from .etcd_local import endpoints as endpoints_from
 from .net import Net
 
 __all__ = ["load_net", "serve"]
@@ -139,7 +140,7 @@ def main(args: Any) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         net = load_net(args.target)
-        endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+        endpoints = endpoints_from(args.etcd)
         asyncio.run(serve(net, endpoints=endpoints, prefix=args.prefix, regions=args.region,
                           node=args.node, lease_ttl=args.lease_ttl, memory=args.memory,
                           migrate=args.migrate))
@@ -164,7 +165,7 @@ def migrate_main(args: Any) -> int:
 
     try:
         net = load_net(args.target)
-        endpoints = args.etcd or os.environ.get("DIPEN_ETCD_ENDPOINTS", "127.0.0.1:2379").split(",")
+        endpoints = endpoints_from(args.etcd)
         asyncio.run(main(net))
     except DipenError as exc:
         print(f"dipen migrate: {exc}", file=sys.stderr)

@@ -26,6 +26,7 @@ import math
 import os
 from typing import Any
 
+from .clock import readable_time
 from .timeline import Timeline
 
 __all__ = ["Statistics", "statistics"]
@@ -155,7 +156,7 @@ class Statistics:
             title = f"net {self.net!r}, no changes in this window"
         else:
             rate = "" if self.rate is None else f" ({self.rate:.4g}/s)"
-            title = (f"net {self.net!r}, {_when(self.span[0])} – {_when(self.span[1])}: "
+            title = (f"net {self.net!r}, {readable_time(self.span[0])} – {readable_time(self.span[1])}: "
                      f"{self.firings} firings{rate}, {len(self.failures)} failures")
         lines = [title, *_table("transition", self.transitions,
                                 ("firings", "rate", "failures", *_DURATION_COLUMNS)),
@@ -268,21 +269,3 @@ def statistics(
         span = (begin, end)
     failures = sorted(failed.values(), key=lambda f: (f["time"], f["revision"]))
     return Statistics(timeline.definition["name"], span, fired, durations, waits, failures)
-
-
-def _when(time: float) -> str:
-    """A clock time for people: wall-clock times (after 2001) as local ISO dates, model times
-    as ``t=...``.
-
-    Examples
-    --------
-    >>> _when(90.5)
-    't=90.5'
-    >>> _when(1_800_000_000).startswith("2027-01-15")
-    True
-    """
-    if time < 1e9:
-        return f"t={time:g}"
-    import datetime
-
-    return datetime.datetime.fromtimestamp(time).astimezone().isoformat(timespec="milliseconds")

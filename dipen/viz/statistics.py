@@ -65,8 +65,9 @@ def plot(statistics: Statistics, *, width: float = 12.0, height: float | None = 
     _boxes(waits, statistics.waits, "waiting times", "seconds")
     title = f"net {statistics.net!r}"
     if statistics.span is not None:
-        from ..statistics import _when
+        from ..clock import readable_time
 
-        title += f", {_when(statistics.span[0])} – {_when(statistics.span[1])}"
+        title += (f", {readable_time(statistics.span[0])} – "
+                  f"{readable_time(statistics.span[1])}")
     figure.suptitle(title)
     return figure
