@@ -95,6 +95,15 @@ def wait_for(condition, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+async def eventually(condition, seconds: float = 5.0) -> None:
+    """Until ``condition()`` holds, for at most ``seconds`` (in a running event loop)."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    assert condition()
+
+
 # -- the ledger ------------------------------------------------------------------------------------
 
 

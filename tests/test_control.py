@@ -15,15 +15,7 @@ import pytest
 
 import dipen
 from dipen.notebook import run_blocking
-from support import start, state, stop, wait_for, write_net
-
-
-async def until(condition, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    assert condition()
+from support import eventually, start, state, stop, wait_for, write_net
 
 
 def pipeline(name: str = "pipe") -> dipen.Net:
@@ -56,14 +48,14 @@ def test_a_block_from_another_client_holds_every_runner_until_unblocked(store_fa
         assert runner.marking.counts() == {"inbox": 3, "mid": 0, "done": 0}
         assert "blocked by ann (transition 'work'): inventory" in runner.explain("work")
         await control.unblock("work")
-        await until(lambda: runner.marking.counts()["mid"] == 3)
+        await eventually(lambda: runner.marking.counts()["mid"] == 3)
         assert runner.marking.counts()["done"] == 0  # packing is still blocked
         # a runner that starts now (a restart) still sees the standing block
         again = dipen.Runner(net, store=store_factory.peer(store), node="late")
         await again.open()
         assert "no boxes" in again.explain("pack")
         await control.unblock(region="packing", why="boxes came")
-        await until(lambda: runner.marking.counts()["done"] == 3)
+        await eventually(lambda: runner.marking.counts()["done"] == 3)
         runner.stop()
         await task
 
@@ -90,10 +82,10 @@ def test_cancel_stops_running_firings_and_returns_their_tokens(store_factory):
         await control.block("crawl")  # so that the returned tokens are not taken again at once
         await control.unblock("crawl")
         task = runner.start(forever=True)
-        await until(lambda: len(runner.firing) == 2)
+        await eventually(lambda: len(runner.firing) == 2)
         await control.block("crawl", why="stop it")
         await control.cancel("crawl", why="too slow")
-        await until(lambda: not runner.firing)
+        await eventually(lambda: not runner.firing)
         assert runner.marking.counts() == {"a": 2, "b": 0}
         runner.stop()
         await task
@@ -149,14 +141,14 @@ def test_edits_are_audited_and_never_touch_held_tokens(store_factory):
     async def scenario():
         await runner.open()
         task = runner.start(forever=True)
-        await until(lambda: len(runner.firing) == 1)
+        await eventually(lambda: len(runner.firing) == 1)
         held = runner.firing[0].pairs[0][1]
         with pytest.raises(dipen.ConflictError, match="held by firing"):
             await control.remove("a", held, why="try")
         extra = await control.add("c", {"n": 2}, why="found one")
         await control.update("c", extra.id, {"n": 3}, why="typo")
         await control.move(extra.id, "c", "b", why="belongs there")
-        await until(lambda: [t.data for t in runner.marking["b"]] == [{"n": 3}])
+        await eventually(lambda: [t.data for t in runner.marking["b"]] == [{"n": 3}])
         with pytest.raises(dipen.StoreError, match="no token 'nope'"):
             await control.remove("b", "nope")
         with pytest.raises(dipen.NetError, match="no place 'x'"):
@@ -188,7 +180,7 @@ def test_edits_during_a_busy_run_lose_nothing(store_factory):
         task = runner.start(forever=True)
         for i in range(20, 30):
             await control.add("a", {"n": i}, why="more work")
-        await until(lambda: len(runner.marking["b"]) == 30, seconds=15)
+        await eventually(lambda: len(runner.marking["b"]) == 30, seconds=15)
         runner.stop()
         await task
 

@@ -21,6 +21,7 @@ from dipen.etcd_local import EtcdNotFoundError, find_etcd, local_etcd
 from dipen.state import Change, Commit
 from dipen.stores.etcd import EtcdStore
 from dipen.tokens import Token
+from support import eventually
 
 pytestmark = pytest.mark.etcd
 
@@ -72,14 +73,6 @@ def client(etcd):
 
 async def revision(store: EtcdStore) -> int:
     return (await store.snapshot()).revision
-
-
-async def eventually(condition, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    assert condition()
 
 
 # -- connect, publish, snapshot ------------------------------------------------------------------
