@@ -212,7 +212,7 @@ class Engine:
         if self._shared:  # the store applied it to the state we read
             touched = [place for pairs in (change.take, change.remove, change.add, change.release)
                        for place, _ in pairs]
-        elif change.revision <= state.revision:
+        elif state.has_seen(change):
             return
         else:
             touched = state.apply(change)
@@ -273,9 +273,9 @@ class Engine:
         if change.revision > coordinator.latest:
             coordinator.latest = change.revision
         state = self.state
-        if not self._shared and state is not None and state.revision + 1 == change.revision:
+        if not self._shared and state is not None and state.is_next(change):
             self._on_change(change)  # nothing came between: this view can apply it at once
-        elif not self._shared and state is not None and state.revision < change.revision:
+        elif not self._shared and state is not None and not state.has_seen(change):
             future = asyncio.get_running_loop().create_future()
             self._catching_up.append((change.revision, future))
             try:

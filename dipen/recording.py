@@ -93,6 +93,7 @@ def _change_to_json(change: Change) -> dict[str, Any]:
         "remove": [list(p) for p in change.remove],
         "add": [[place, token.id, token.data] for place, token in change.add],
         "release": [list(p) for p in change.release], "note": change.note,
+        **({"part": change.part, "parts": change.parts} if change.parts > 1 else {}),
     }
 
 
@@ -104,7 +105,7 @@ def _change_from_json(data: dict[str, Any]) -> Change:
         data["revision"], data["time"], data["node"], data["kind"], data["firing"],
         data["transition"], data["region"], pairs("take"), pairs("remove"),
         tuple((place, Token(token_id, freeze(value))) for place, token_id, value in data["add"]),
-        pairs("release"), data["note"])
+        pairs("release"), data["note"], data.get("part", 0), data.get("parts", 1))
 
 
 def _dumps(value: Any, where: str) -> str:

@@ -66,7 +66,13 @@ class Commit(NamedTuple):
 
 
 class Change(NamedTuple):
-    """One committed, atomic step of the net's state, numbered by its revision."""
+    """One committed, atomic step of the net's state, numbered by its revision.
+
+    Several changes on disjoint places may be written in one store transaction and so share
+    a revision (the etcd store batches concurrent commits): ``part`` is a change's position
+    among the ``parts`` changes of its revision. A change alone in its revision has
+    ``part=0, parts=1``.
+    """
 
     revision: int
     time: float
@@ -80,6 +86,8 @@ class Change(NamedTuple):
     add: tuple[tuple[str, Token], ...]
     release: tuple[tuple[str, str], ...]
     note: Any = None
+    part: int = 0
+    parts: int = 1
 
     @property
     def places(self) -> set[str]:
@@ -156,7 +164,7 @@ class PlaceState:
 class State:
     """Places, tokens and running firings at one revision."""
 
-    __slots__ = ("controls", "firings", "places", "revision", "sequence")
+    __slots__ = ("controls", "firings", "part", "parts", "places", "revision", "sequence")
 
     def __init__(self, places: Iterable[tuple[str, int | None]]) -> None:
         self.places = {name: PlaceState(name, capacity) for name, capacity in places}
@@ -164,6 +172,9 @@ class State:
         #: standing controls by :func:`control_key`: blocks by hand, waiting manual requests
         self.controls: dict[str, dict[str, Any]] = {}
         self.revision = 0
+        #: the last change applied is part ``part`` of the ``parts`` changes of ``revision``
+        self.part = 0
+        self.parts = 1
         self.sequence = 0  # counts placed tokens: orders tokens oldest first
 
     # -- checking a commit against this state --------------------------------------------------
@@ -279,6 +290,41 @@ class State:
             elif token_id in state.free or token_id in state.taken:
                 raise StoreError(f"{_where(commit)}: token {token_id!r} would be in {place!r} twice")
 
+    # -- where this state stands in the store's sequence of changes ----------------------------
+
+    def has_seen(self, change: Change) -> bool:
+        """Whether ``change`` (or a later one) is applied to this state already.
+
+        A state read as a whole at a revision (a snapshot) has seen every part of it.
+
+        Examples
+        --------
+        >>> state = State([("a", None)])
+        >>> state.revision = 7
+        >>> state.has_seen(Change(7, 0.0, "n", "put", None, None, None, (), (), (), (),
+        ...                       part=1, parts=2))
+        True
+        """
+        return change.revision < self.revision or (change.revision == self.revision and (
+            change.part <= self.part or self.part == self.parts - 1))
+
+    def is_next(self, change: Change) -> bool:
+        """Whether ``change`` comes directly after the last change applied, so that it can
+        be applied without waiting for any other (the next part of the same revision, or
+        the first of the next revision).
+
+        Examples
+        --------
+        >>> state = State([("a", None)])
+        >>> first, second = (Change(1, 0.0, "n", "put", None, None, None, (), (), (), (),
+        ...                         part=i, parts=2) for i in range(2))
+        >>> state.is_next(first), state.is_next(second)
+        (True, False)
+        """
+        if self.part + 1 < self.parts:
+            return change.revision == self.revision and change.part == self.part + 1
+        return change.revision == self.revision + 1 and change.part == 0
+
     # -- applying a change ---------------------------------------------------------------------
 
     def apply(self, change: Change) -> list[str]:
@@ -333,6 +379,8 @@ class State:
         elif kind == "finish" or kind == "return":
             del self.firings[firing]  # type: ignore[arg-type]
         self.revision = revision
+        self.part = change.part
+        self.parts = change.parts
         return touched
 
     def _migrate(self, definition: dict[str, Any]) -> None:
@@ -364,5 +412,7 @@ class State:
         twin.firings = dict(self.firings)
         twin.controls = dict(self.controls)
         twin.revision = self.revision
+        twin.part = self.part
+        twin.parts = self.parts
         twin.sequence = self.sequence
         return twin

@@ -202,7 +202,7 @@ class MemoryStore(Store):
         change = _new_change(Change, (
             state.revision + 1, commit.time, commit.node, commit.kind, commit.firing,
             commit.transition, commit.region, commit.take, commit.remove, commit.add,
-            commit.release, commit.note,
+            commit.release, commit.note, 0, 1,
         ))
         state.apply(change)
         if commit.kind == "migrate":
