@@ -141,16 +141,17 @@ class Records:
                       "taken": commit.take}).encode()
 
     @staticmethod
-    def change_value(commit: Commit, commit_id: str) -> bytes:
+    def change_record(commit: Commit, commit_id: str) -> dict[str, Any]:
         """The change record of ``commit``: added tokens by id only (their data is in their
-        token keys, written in the same transaction)."""
-        return dumps({
+        token keys, written in the same transaction). The change key holds one record, or a
+        list of them for the commits written together in one transaction."""
+        return {
             "id": commit_id, "kind": commit.kind, "firing": commit.firing,
             "transition": commit.transition, "region": commit.region, "node": commit.node,
             "time": commit.time, "take": commit.take, "remove": commit.remove,
             "release": commit.release, "add": [(place, token.id) for place, token in commit.add],
             "note": commit.note,
-        }).encode()
+        }
 
     def rebuild(self, events: Any, keys: Keys,
                 pending: dict[bytes, bytes] | None = None) -> list[Change]:
@@ -168,22 +169,25 @@ class Records:
             if event.type:  # DELETE
                 continue
             if kv.key == keys.change:
-                r = json.loads(kv.value)
-                try:
-                    add = tuple(
-                        (place, Token(token_id, self.token_data(json.loads(
-                            tokens[keys.token(place, token_id)])), None))
-                        for place, token_id in r["add"])
-                except KeyError as exc:
-                    raise StoreError(
-                        f"the change at revision {kv.mod_revision} adds token key {exc.args[0]!r}, "
-                        "which the watch did not deliver (a history read that starts inside a "
-                        "net's publication?)") from None
+                value = json.loads(kv.value)
+                batch = value if type(value) is list else (value,)
+                parts = len(batch)
+                for part, r in enumerate(batch):
+                    try:
+                        add = tuple(
+                            (place, Token(token_id, self.token_data(json.loads(
+                                tokens[keys.token(place, token_id)])), None))
+                            for place, token_id in r["add"])
+                    except KeyError as exc:
+                        raise StoreError(
+                            f"the change at revision {kv.mod_revision} adds token key "
+                            f"{exc.args[0]!r}, which the watch did not deliver (a history read "
+                            "that starts inside a net's publication?)") from None
+                    changes.append(Change(
+                        kv.mod_revision, r["time"], r["node"], r["kind"], r["firing"],
+                        r["transition"], r["region"], pairs(r["take"]), pairs(r["remove"]), add,
+                        pairs(r["release"]), r["note"], part, parts))
                 tokens.clear()
-                changes.append(Change(
-                    kv.mod_revision, r["time"], r["node"], r["kind"], r["firing"],
-                    r["transition"], r["region"], pairs(r["take"]), pairs(r["remove"]), add,
-                    pairs(r["release"]), r["note"]))
             elif b"/tokens/" in kv.key:
                 tokens[kv.key] = kv.value
         return changes

@@ -503,14 +503,14 @@ class EtcdStore(Store):
         if commit.kind == "migrate":  # its new places may be used; then they are the net's
             definition = commit.note["definition"]
             new = frozenset(p["name"] for p in definition["places"])
-            revision = await self._transactions.write(commit, self._place_names | new)
+            revision, part, parts = await self._transactions.write(commit, self._place_names | new)
             self._definition, self._place_names = definition, new
         else:
-            revision = await self._transactions.write(commit, self._place_names)
+            revision, part, parts = await self._transactions.write(commit, self._place_names)
         return Change(revision, commit.time, commit.node, commit.kind, commit.firing,
                       commit.transition, commit.region, pairs(commit.take),
                       pairs(commit.remove), tuple(commit.add), pairs(commit.release),
-                      commit.note)
+                      commit.note, part, parts)
 
     # -- closing ---------------------------------------------------------------------------------
 

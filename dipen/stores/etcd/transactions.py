@@ -16,11 +16,13 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...errors import ConflictError, FencingError, StoreError, UnavailableError
 from ...state import Commit, State
 from ...tokens import Token
+from .batching import Batches, Pending
 from .connection import Connection, details
 from .election import Leaders
 from .lease import Lease
@@ -39,6 +41,8 @@ MAX_REQUEST_BYTES = 1536 * 1024
 _REFUSED = frozenset({"INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED",
                       "UNAUTHENTICATED", "RESOURCE_EXHAUSTED", "NOT_FOUND", "OUT_OF_RANGE",
                       "UNIMPLEMENTED", "ALREADY_EXISTS"})
+#: the kinds of commit that may be written together with others (see :mod:`.batching`)
+_BATCHED = frozenset({"start", "finish", "fire", "return"})
 _FIELDS = {"version": "version", "create": "create_revision", "mod": "mod_revision",
            "value": "value"}
 
@@ -96,6 +100,11 @@ class Transactions:
         self._records = records
         self.max_txn_ops = max_txn_ops
         self.max_request_bytes = max_request_bytes
+        self.batches = Batches(self)
+
+    @property
+    def connection(self) -> Connection:
+        return self._connection
 
     async def publish(self, net: Net, definition: dict[str, Any]) -> dict[str, Any] | None:
         """Write the definition and the initial marking if no net is stored; returns the stored
@@ -111,7 +120,9 @@ class Transactions:
                     for place in net.places.values() for data in place.initial)
         commit = Commit("init", None, None, None, add=add, time=time.time(), node="store")
         net_key = connection.keys.net
-        ops, _ = self._writes(commit, self._lease.next_id())
+        ops, _ = self._operations(commit)
+        change = self._records.change_record(commit, self._lease.next_id())
+        ops.append(self.put(connection.keys.change, dumps(change).encode()))
         ops.insert(0, rpc.RequestOp(request_put=rpc.PutRequest(
             key=net_key, value=dumps(definition).encode())))
         absent = rpc.Compare(key=net_key, target=rpc.Compare.CREATE, result=rpc.Compare.EQUAL,
@@ -183,8 +194,9 @@ class Transactions:
                              "expired); connect again")
         return None
 
-    async def write(self, commit: Commit, places: frozenset[str]) -> int:
-        """Write ``commit`` (whose places are among ``places``); its revision."""
+    async def write(self, commit: Commit, places: frozenset[str]) -> tuple[int, int, int]:
+        """Write ``commit`` (whose places are among ``places``): its revision, and its part
+        among the ``parts`` commits written in the same transaction."""
         keys = self._connection.keys
         for attempt in itertools.count():
             index = await self._token_index() if commit.kind in ("put", "init") and commit.add else None
@@ -194,10 +206,14 @@ class Transactions:
                 checks.append(Check(keys.firing(commit), "value", "==", held, StoreError,
                                     f"{where(commit)}: no such running firing"))
             commit_id = self._lease.next_id()
-            ops, record = self._writes(commit, commit_id)
-            request = self._request(commit, checks, ops)
+            ops, record = self._operations(commit)
+            pending = Pending(commit, checks, ops, self._records.change_record(commit, commit_id),
+                              commit_id)
             try:
-                revision = await self._send(request, checks, commit, commit_id)
+                if index is None and commit.fence is not None and commit.kind in _BATCHED:
+                    revision, part, parts = await self.batches.write(pending)
+                else:
+                    revision, part, parts = await self.alone(pending), 0, 1
             except _Retry:
                 if attempt < 5:
                     continue
@@ -207,7 +223,15 @@ class Transactions:
             self._leaders.remember(commit.firing, commit.region, record)  # type: ignore[arg-type]
         elif commit.kind in ("finish", "return"):
             self._leaders.forget(commit.firing)  # type: ignore[arg-type]
-        return revision
+        return revision, part, parts
+
+    async def alone(self, pending: Pending) -> int:
+        """Write one commit as a transaction of its own; its revision."""
+        commit = pending.commit
+        ops = [*pending.ops, self.put(self._connection.keys.change, dumps(pending.change).encode())]
+        request = self._request(commit, pending.checks, ops)
+        return await self.send(request, pending.commit_id, where(commit),
+                               lambda reply: self._diagnose(reply, pending.checks, commit))
 
     # -- building --------------------------------------------------------------------------------
 
@@ -355,9 +379,12 @@ class Transactions:
                           "already)")]
         return []
 
-    def _writes(self, commit: Commit, commit_id: str) -> tuple[list[Any], bytes]:
-        """The operations of ``commit``'s transaction (the change record last) and, for a start,
-        the firing record."""
+    def put(self, key: bytes, value: bytes) -> Any:
+        rpc = self._connection.rpc
+        return rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value))
+
+    def _operations(self, commit: Commit) -> tuple[list[Any], bytes]:
+        """The operations of ``commit`` but its change record, and a start's firing record."""
         rpc, keys, records = self._connection.rpc, self._connection.keys, self._records
         writes: dict[bytes, bytes | None] = {}
         kind = commit.kind
@@ -392,13 +419,13 @@ class Transactions:
         touched.update(dict.fromkeys(p for p, _ in commit.add))
         for place in touched:
             writes[keys.rev(place)] = b""
-        writes[keys.change] = records.change_value(commit, commit_id)
         ops = [rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value)) if value is not None
                else rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))
                for key, value in writes.items()]
         return ops, firing_value
 
-    def _request(self, commit: Commit, checks: list[Check], ops: list[Any]) -> Any:
+    def compares(self, checks: list[Check]) -> list[Any]:
+        """The etcd compares of ``checks``."""
         rpc = self._connection.rpc
         compare, targets = rpc.Compare, {"version": rpc.Compare.VERSION, "create": rpc.Compare.CREATE,
                                          "mod": rpc.Compare.MOD, "value": rpc.Compare.VALUE}
@@ -410,6 +437,11 @@ class Transactions:
             if check.end is not None:
                 c.range_end = check.end
             compares.append(c)
+        return compares
+
+    def _request(self, commit: Commit, checks: list[Check], ops: list[Any]) -> Any:
+        rpc = self._connection.rpc
+        compares = self.compares(checks)
         keys = list(dict.fromkeys(check.key for check in checks))
         failure = [rpc.RequestOp(request_range=rpc.RangeRequest(key=key)) for key in keys]
         request = rpc.TxnRequest(compare=compares, success=ops, failure=failure)
@@ -435,29 +467,32 @@ class Transactions:
 
     # -- sending and settling --------------------------------------------------------------------
 
-    async def _send(self, request: Any, checks: list[Check], commit: Commit, commit_id: str) -> int:
+    async def send(self, request: Any, commit_id: str, at: str,
+                   refused: Callable[[Any], NoReturn]) -> int:
         """Send the transaction once; if the reply is lost, find out whether it was written
-        before sending it again (a duplicate would fail its compares)."""
+        before sending it again (a duplicate would fail its compares). ``commit_id`` is in its
+        change record, ``at`` says what it writes, ``refused(reply)`` raises the error of a
+        transaction whose compares failed."""
         connection = self._connection
         floor = connection.floor
         try:
             reply = await connection.call(connection.kv.Txn, request)
         except connection.rpc.AioRpcError as exc:
             if exc.code().name in _REFUSED:
-                raise StoreError(f"{where(commit)}: etcd refused the commit: {exc.details()}") from None
-            return await self._settle(request, checks, commit, commit_id, floor, exc)
+                raise StoreError(f"{at}: etcd refused the commit: {exc.details()}") from None
+            return await self._settle(request, commit_id, at, refused, floor, exc)
         if reply.succeeded:
             return reply.header.revision  # type: ignore[no-any-return]
-        self._diagnose(reply, checks, commit)
+        refused(reply)
 
-    async def _settle(self, request: Any, checks: list[Check], commit: Commit, commit_id: str,
-                      floor: int, error: BaseException) -> int:
+    async def _settle(self, request: Any, commit_id: str, at: str,
+                      refused: Callable[[Any], NoReturn], floor: int, error: BaseException) -> int:
         connection = self._connection
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(self._lease.ttl, 2 * connection.timeout)
         delay = 0.05
         _LOGGER.warning("the reply to %s was lost (%s); checking whether it was written",
-                        where(commit), details(error))
+                        at, details(error))
         while loop.time() < deadline:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
@@ -469,11 +504,11 @@ class Transactions:
                         return reply.header.revision  # type: ignore[no-any-return]
                     revision = await self._find(commit_id, floor)
                     if revision is None:
-                        self._diagnose(reply, checks, commit)
+                        refused(reply)
                 return revision
             except connection.rpc.AioRpcError as exc:
                 error = exc
-        raise UnavailableError(f"{where(commit)}: etcd at {connection.endpoints} did not answer; whether "
+        raise UnavailableError(f"{at}: etcd at {connection.endpoints} did not answer; whether "
                          f"the commit was written is unknown ({details(error)})")
 
     async def _find(self, commit_id: str, floor: int) -> int | None:

@@ -1,0 +1,190 @@
+"""Group commit: firing commits that wait while a transaction is on its way go to etcd
+together, as one transaction, when they touch disjoint places.
+
+A commit that finds no transaction of this store on its way is sent at once, alone (one ring:
+no waiting, no batching). Commits that come meanwhile queue up; when the transaction on its
+way returns, the queued ones whose places are disjoint go out together, as many as etcd's
+limits allow (operations per transaction, request size): their compares all together, their
+operations all together, and one change record listing them in order. One etcd revision then
+holds several changes (``Change.part`` of ``Change.parts``). A commit whose places overlap an
+earlier queued one waits for a later transaction, so commits on one place keep their order.
+
+If the transaction of a batch is refused (a compare failed: one of the commits conflicts or
+lost its leadership), nothing of it was written: its commits are sent again one by one, each
+alone, so that each gets its own answer and error. A lost reply is settled as for a single
+commit, by looking for the batch's change record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from ...errors import StoreError, UnavailableError
+from ...state import Commit
+from .records import dumps, where
+
+if TYPE_CHECKING:
+    from .transactions import Check, Transactions
+
+__all__ = ["Batches", "Pending"]
+
+#: room left in a batch's request for what the estimate of its size leaves out
+_MARGIN = 64 * 1024
+
+
+class Pending:
+    """One commit ready to be written: its compares, its operations (without the change
+    record), its change record and its id."""
+
+    __slots__ = ("change", "checks", "commit", "commit_id", "future", "ops", "places")
+
+    def __init__(self, commit: Commit, checks: list[Check], ops: list[Any],
+                 change: dict[str, Any], commit_id: str) -> None:
+        self.commit, self.checks, self.ops = commit, checks, ops
+        self.change, self.commit_id = change, commit_id
+        self.places = {place for pairs in (commit.take, commit.remove, commit.release,
+                                           commit.add, commit.expect) for place, _ in pairs}
+        self.future: asyncio.Future[tuple[int, int, int]] | None = None
+
+    def size(self) -> int:
+        """About how many bytes this commit adds to a transaction."""
+        return (sum(op.ByteSize() for op in self.ops) + len(dumps(self.change))
+                + sum(len(check.key) + 32 for check in self.checks))
+
+
+class _Refused(Exception):
+    """A batch's transaction was not written (a compare failed, or etcd refused it)."""
+
+
+class Batches:
+    """Writes the firing commits of one store, batching those that wait (see the module).
+
+    Parameters
+    ----------
+    transactions
+        The store's transactions: how to write one commit alone, build compares, send.
+    """
+
+    def __init__(self, transactions: Transactions) -> None:
+        self._transactions = transactions
+        self._queue: deque[Pending] = deque()
+        self._flying = False
+        #: (transactions, commits) written so far in batches of more than one (for benches)
+        self.batched = (0, 0)
+
+    async def write(self, pending: Pending) -> tuple[int, int, int]:
+        """Write ``pending`` alone or with others: its revision, part and parts."""
+        if not self._flying and not self._queue:
+            self._flying = True
+            try:
+                return await self._transactions.alone(pending), 0, 1
+            finally:
+                self._flying = False
+                self._next()
+        pending.future = asyncio.get_running_loop().create_future()
+        self._queue.append(pending)
+        return await pending.future
+
+    def _next(self) -> None:
+        """Send what queued up meanwhile, in a task of its own."""
+        if self._queue and not self._flying:
+            self._flying = True
+            asyncio.get_running_loop().create_task(self._flush(self._take()))
+
+    def _take(self) -> list[Pending]:
+        """The queued commits that go together: disjoint places, within etcd's limits."""
+        transactions = self._transactions
+        limit, room = transactions.max_txn_ops, transactions.max_request_bytes - _MARGIN
+        group: list[Pending] = []
+        left: deque[Pending] = deque()
+        used: set[str] = set()
+        held: set[str] = set()  # places of commits left waiting: later ones wait behind them
+        ops = compares = size = 0
+        for pending in self._queue:
+            places = pending.places
+            fits = group and (ops + len(pending.ops) + 1 > limit
+                              or compares + len(pending.checks) > limit)
+            if places & used or places & held or fits:
+                held |= places
+                left.append(pending)
+                continue
+            cost = pending.size()
+            if group and size + cost > room:
+                held |= places
+                left.append(pending)
+                continue
+            group.append(pending)
+            used |= places
+            ops += len(pending.ops)
+            compares += len(pending.checks)
+            size += cost
+        self._queue = left
+        return group
+
+    async def _flush(self, group: list[Pending]) -> None:
+        try:
+            if len(group) == 1:
+                await self._settle(group[0], self._transactions.alone(group[0]), 0, 1)
+                return
+            try:
+                revision = await self._together(group)
+            except _Refused:
+                for pending in group:  # nothing was written: each alone, for its own answer
+                    await self._settle(pending, self._transactions.alone(pending), 0, 1)
+                return
+            except BaseException as exc:  # unknown outcome (etcd unreachable): all alike
+                for pending in group:
+                    if not pending.future.done():  # type: ignore[union-attr]
+                        pending.future.set_exception(exc)  # type: ignore[union-attr]
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            self.batched = (self.batched[0] + 1, self.batched[1] + len(group))
+            for part, pending in enumerate(group):
+                if not pending.future.done():  # type: ignore[union-attr]
+                    pending.future.set_result((revision, part, len(group)))  # type: ignore[union-attr]
+        finally:
+            self._flying = False
+            self._next()
+
+    @staticmethod
+    async def _settle(pending: Pending, writing: Any, part: int, parts: int) -> None:
+        future = pending.future
+        try:
+            revision = await writing
+        except Exception as exc:
+            if not future.done():  # type: ignore[union-attr]
+                future.set_exception(exc)  # type: ignore[union-attr]
+            return
+        if not future.done():  # type: ignore[union-attr]
+            future.set_result((revision, part, parts))  # type: ignore[union-attr]
+
+    async def _together(self, group: list[Pending]) -> int:
+        """Write ``group`` as one transaction; raises :class:`_Refused` if it was not."""
+        transactions = self._transactions
+        rpc = transactions.connection.rpc
+        unique: dict[tuple[Any, ...], Check] = {}
+        for pending in group:
+            for check in pending.checks:
+                unique.setdefault((check.key, check.target, check.op, check.value, check.end),
+                                  check)
+        ops = [op for pending in group for op in pending.ops]
+        ops.append(transactions.put(transactions.connection.keys.change,
+                                    dumps([pending.change for pending in group]).encode()))
+        request = rpc.TxnRequest(compare=transactions.compares(list(unique.values())),
+                                 success=ops)
+        if request.ByteSize() + 1024 > transactions.max_request_bytes:
+            raise _Refused  # the estimate was wrong: each alone then
+        at = f"{len(group)} commits written together ({where(group[0].commit)}, ...)"
+
+        def refused(reply: Any) -> NoReturn:
+            raise _Refused
+
+        try:
+            return await transactions.send(request, group[0].commit_id, at, refused)
+        except UnavailableError:
+            raise  # whether it was written is unknown
+        except StoreError as exc:  # etcd refused the request as such
+            raise _Refused from exc
