@@ -202,3 +202,44 @@ def test_a_runner_of_many_rings_batches_and_ends_like_one_on_memory(etcd):
         assert len({c.revision for c in history}) < len(history)
 
     asyncio.run(main())
+
+
+def test_a_full_batch_goes_while_another_is_on_its_way_but_not_on_its_places(etcd):
+    async def main():
+        store, fence = await opened(etcd, 40)
+        try:
+            before = await store.snapshot()
+            real, log = store._kv.Txn, []
+
+            async def logged(request, **options):
+                change = request.success[-1].request_put.value.decode()
+                entry = {"change": change, "sent": len(log), "flying": 0}
+                log.append(entry)
+                flying.add(id(entry))
+                entry["flying"] = len(flying)
+                try:
+                    return await real(request, **options)
+                finally:
+                    flying.discard(id(entry))
+                    entry["returned"] = len(log)
+
+            flying: set[int] = set()
+            store._kv.Txn = logged
+            first = asyncio.ensure_future(store.commit(move(before, fence, 0, "x")))
+            await asyncio.sleep(0)  # x is on its way, alone
+            add = store.commit(Commit("fire", "z", "t0", "default",
+                                      add=(("b0", Token("z-out", None)),), fence=fence, node="n"))
+            others = [store.commit(move(before, fence, i, f"f{i}")) for i in range(1, 40)]
+            x, z, *rest = await asyncio.gather(first, add, *others)
+            store._kv.Txn = real
+            assert max(entry["flying"] for entry in log) == 2  # a full batch did not wait
+            (sent_z,) = (entry for entry in log if '"firing":"z"' in entry["change"])
+            (sent_x,) = (entry for entry in log if '"firing":"x"' in entry["change"])
+            assert sent_z["sent"] >= sent_x["returned"]  # z waited for x: both touch b0
+            assert (z.revision, z.part) > (x.revision, x.part)
+            assert [t.id for t in (await store.snapshot()).places["b0"].tokens()] == [
+                "x-out", "z-out"]
+        finally:
+            await store.close()
+
+    asyncio.run(main())

@@ -6,8 +6,10 @@ no waiting, no batching). Commits that come meanwhile queue up; when the transac
 way returns, the queued ones whose places are disjoint go out together, as many as etcd's
 limits allow (operations per transaction, request size): their compares all together, their
 operations all together, and one change record listing them in order. One etcd revision then
-holds several changes (``Change.part`` of ``Change.parts``). A commit whose places overlap an
-earlier queued one waits for a later transaction, so commits on one place keep their order.
+holds several changes (``Change.part`` of ``Change.parts``). Up to two transactions are on
+their way at once (the second only with a full batch). A commit whose places overlap a
+transaction on its way or an earlier queued commit waits, so commits on one place are written
+in the order they came.
 
 If the transaction of a batch is refused (a compare failed: one of the commits conflicts or
 lost its leadership), nothing of it was written: its commits are sent again one by one, each
@@ -49,8 +51,12 @@ class Pending:
         self.future: asyncio.Future[tuple[int, int, int]] | None = None
 
     def size(self) -> int:
-        """About how many bytes this commit adds to a transaction."""
-        return (sum(op.ByteSize() for op in self.ops) + len(dumps(self.change))
+        """About how many bytes this commit adds to a transaction (its change record is
+        estimated, not encoded twice: ids and names are short)."""
+        commit = self.commit
+        pairs = len(commit.take) + len(commit.remove) + len(commit.release) + len(commit.add)
+        return (sum(op.ByteSize() for op in self.ops) + 256 + 128 * pairs
+                + (len(dumps(commit.note)) if commit.note is not None else 0)
                 + sum(len(check.key) + 32 for check in self.checks))
 
 
@@ -67,31 +73,45 @@ class Batches:
         The store's transactions: how to write one commit alone, build compares, send.
     """
 
-    def __init__(self, transactions: Transactions) -> None:
+    def __init__(self, transactions: Transactions, in_flight: int = 2) -> None:
         self._transactions = transactions
         self._queue: deque[Pending] = deque()
-        self._flying = False
+        self._in_flight = in_flight
+        self._flying = 0
+        self._on_the_way: list[set[str]] = []  # the places of the transactions on their way
+        self._queued_ops = 0  # operations of the queued commits: a full batch need not wait
         #: (transactions, commits) written so far in batches of more than one (for benches)
         self.batched = (0, 0)
 
     async def write(self, pending: Pending) -> tuple[int, int, int]:
         """Write ``pending`` alone or with others: its revision, part and parts."""
         if not self._flying and not self._queue:
-            self._flying = True
+            self._flying += 1
+            self._on_the_way.append(pending.places)
             try:
                 return await self._transactions.alone(pending), 0, 1
             finally:
-                self._flying = False
+                self._flying -= 1
+                self._on_the_way.remove(pending.places)
                 self._next()
         pending.future = asyncio.get_running_loop().create_future()
         self._queue.append(pending)
+        self._queued_ops += len(pending.ops)
+        self._next()
         return await pending.future
 
     def _next(self) -> None:
-        """Send what queued up meanwhile, in a task of its own."""
-        if self._queue and not self._flying:
-            self._flying = True
-            asyncio.get_running_loop().create_task(self._flush(self._take()))
+        """Send what queued up meanwhile, in a task of its own: at once when nothing is on
+        its way or a full batch waits; else when the transaction on its way returns."""
+        if not self._queue or self._flying >= self._in_flight or (
+                self._flying and self._queued_ops < self._transactions.max_txn_ops):
+            return
+        group = self._take()
+        if group:  # else each waits for a place of a transaction on its way
+            places = set().union(*(pending.places for pending in group))
+            self._flying += 1
+            self._on_the_way.append(places)
+            asyncio.get_running_loop().create_task(self._flush(group, places))
 
     def _take(self) -> list[Pending]:
         """The queued commits that go together: disjoint places, within etcd's limits."""
@@ -100,7 +120,8 @@ class Batches:
         group: list[Pending] = []
         left: deque[Pending] = deque()
         used: set[str] = set()
-        held: set[str] = set()  # places of commits left waiting: later ones wait behind them
+        # places of transactions on their way and of commits left waiting: commits on them wait
+        held: set[str] = set().union(*self._on_the_way)
         ops = compares = size = 0
         for pending in self._queue:
             places = pending.places
@@ -121,9 +142,10 @@ class Batches:
             compares += len(pending.checks)
             size += cost
         self._queue = left
+        self._queued_ops -= ops
         return group
 
-    async def _flush(self, group: list[Pending]) -> None:
+    async def _flush(self, group: list[Pending], places: set[str]) -> None:
         try:
             if len(group) == 1:
                 await self._settle(group[0], self._transactions.alone(group[0]), 0, 1)
@@ -146,7 +168,8 @@ class Batches:
                 if not pending.future.done():  # type: ignore[union-attr]
                     pending.future.set_result((revision, part, len(group)))  # type: ignore[union-attr]
         finally:
-            self._flying = False
+            self._flying -= 1
+            self._on_the_way.remove(places)
             self._next()
 
     @staticmethod
