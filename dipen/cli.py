@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bench.etcd import etcd
 
         scale = args.scale
-        etcd(args.etcd, firings=max(10, int(2000 * scale)), per_ring=max(2, int(100 * scale)),
+        etcd(args.etcd, firings=max(10, int(2000 * scale)), per_ring=max(2, int(200 * scale)),
              cross=max(10, int(1000 * scale)))
     elif args.command == "bench" and args.kind == "reach":
         from .analysis.bench import bench_reachability

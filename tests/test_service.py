@@ -138,3 +138,6 @@ def test_bench_etcd_prints_every_figure_beside_the_raw_rates():
     for mark, unit in (("(a)", "firings/s"), ("(b)", "firings/s"), ("(c)", "firings/s"),
                        ("(d)", " s (target <= 2.5 s)")):
         assert any(mark in line and unit in line for line in lines), (mark, out.stdout)
+    (rings,) = (line for line in lines if "(b)" in line)
+    batched = re.search(r"; ([\d,]+) of them written (\d+) to a transaction", rings)
+    assert batched and int(batched[1].replace(",", "")) > 0 and int(batched[2]) > 1, rings

@@ -4,7 +4,8 @@ measured in the same run.
 - raw: sequential transactions/s and transactions/s with 64 in flight, each transaction the
   size of one firing's (a compare, a few puts);
 - (a) one two-place ring (the ring of ``dipen bench local``), one runner;
-- (b) 64 such rings, one runner;
+- (b) 64 such rings, one runner (the store writes the commits that wait while a transaction
+  is on its way together: it prints how many went to a transaction);
 - (c) one ring whose two transitions are in two regions, run by two ``dipen run`` processes:
   every firing hands the token to the other process through etcd;
 - (d) failover: a leader process and a standby process for one region, lease TTL 2 s; the time
@@ -126,7 +127,8 @@ def raw_rates(endpoints: list[str], count: int = 1000, in_flight: int = 64) -> t
 # -- the engine on etcd -----------------------------------------------------------------------------
 
 
-async def _one_runner(endpoints: list[str], copies: int, total: int) -> tuple[float, int]:
+async def _one_runner(endpoints: list[str], copies: int,
+                      total: int) -> tuple[float, int, tuple[int, int]]:
     from ..stores.etcd import EtcdStore
 
     store = EtcdStore(endpoints, f"bench/{uuid.uuid4().hex}/", lease_ttl=5)
@@ -139,7 +141,7 @@ async def _one_runner(endpoints: list[str], copies: int, total: int) -> tuple[fl
         await runner.close()
     finally:
         await store.close()
-    return summary.firings / elapsed, summary.firings
+    return summary.firings / elapsed, summary.firings, store._transactions.batches.batched
 
 
 @contextlib.contextmanager
@@ -251,7 +253,7 @@ async def _failover(endpoints: list[str], ttl: float) -> float:
 
 
 def etcd(endpoints: list[str] | None = None, *, firings: int = 2000, rings: int = 64,
-         per_ring: int = 100, cross: int = 1000, ttl: float = 2.0) -> dict[str, float]:
+         per_ring: int = 200, cross: int = 1000, ttl: float = 2.0) -> dict[str, float]:
     """Run the etcd benchmark and print its figures (see the module's docstring)."""
     from ..etcd_local import local_etcd
 
@@ -262,14 +264,16 @@ def etcd(endpoints: list[str] | None = None, *, firings: int = 2000, rings: int 
         print(f"etcd   raw: {sequential:,.0f} txns/s one at a time, {parallel:,.0f} txns/s with 64 "
               "in flight (a firing's size)")
         results = {"raw_sequential": sequential, "raw_parallel": parallel}
-        rate, fired = asyncio.run(_one_runner(endpoints, 1, firings))
+        rate, fired, _ = asyncio.run(_one_runner(endpoints, 1, firings))
         results["one_ring"] = rate
         print(f"etcd   (a) one ring, one runner: {fired:,} firings, {rate:,.0f} firings/s "
               f"(target >= 600)")
-        rate, fired = asyncio.run(_one_runner(endpoints, rings, rings * per_ring))
+        rate, fired, (batches, batched) = asyncio.run(
+            _one_runner(endpoints, rings, rings * per_ring))
         results["rings"] = rate
         print(f"etcd   (b) {rings} rings, one runner: {fired:,} firings, {rate:,.0f} firings/s "
-              f"(target >= 6,000)")
+              f"(target >= 6,000); {batched:,} of them written {batched / max(batches, 1):.0f} "
+              "to a transaction")
         rate = asyncio.run(_cross(endpoints, cross))
         results["cross_regions"] = rate
         print(f"etcd   (c) one ring over two regions in two processes: {cross:,} firings, "
