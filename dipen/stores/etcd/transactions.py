@@ -101,6 +101,7 @@ class Transactions:
         self.max_txn_ops = max_txn_ops
         self.max_request_bytes = max_request_bytes
         self.batches = Batches(self)
+        self._revs: dict[str, Any] = {}  # place -> the operation that puts its revision key
 
     @property
     def connection(self) -> Connection:
@@ -417,11 +418,15 @@ class Transactions:
         touched = dict.fromkeys(p for pairs in (commit.take, commit.remove, commit.release)
                                 for p, _ in pairs)
         touched.update(dict.fromkeys(p for p, _ in commit.add))
-        for place in touched:
-            writes[keys.rev(place)] = b""
         ops = [rpc.RequestOp(request_put=rpc.PutRequest(key=key, value=value)) if value is not None
                else rpc.RequestOp(request_delete_range=rpc.DeleteRangeRequest(key=key))
                for key, value in writes.items()]
+        revs = self._revs  # a place's revision key is put with no value: the same op each time
+        for place in touched:
+            op = revs.get(place)
+            if op is None:
+                op = revs[place] = rpc.RequestOp(request_put=rpc.PutRequest(key=keys.rev(place)))
+            ops.append(op)
         return ops, firing_value
 
     def compares(self, checks: list[Check]) -> list[Any]:
