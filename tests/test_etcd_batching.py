@@ -243,3 +243,28 @@ def test_a_full_batch_goes_while_another_is_on_its_way_but_not_on_its_places(etc
             await store.close()
 
     asyncio.run(main())
+
+
+def test_a_commit_given_up_before_it_was_sent_is_not_written(etcd):
+    async def main():
+        store, fence = await opened(etcd, 6)
+        try:
+            before = await store.snapshot()
+            first = asyncio.ensure_future(store.commit(move(before, fence, 0, "f0")))
+            await asyncio.sleep(0)  # f0 is on its way; the others queue behind it
+            queued = [asyncio.ensure_future(store.commit(move(before, fence, i, f"f{i}")))
+                      for i in range(1, 6)]
+            await asyncio.sleep(0)
+            queued[2].cancel()  # f3's writer gives up while f3 waits
+            done = await asyncio.gather(first, *queued, return_exceptions=True)
+            assert isinstance(done[3], asyncio.CancelledError)
+            assert all(isinstance(change, Change) for i, change in enumerate(done) if i != 3)
+            counts = (await store.snapshot()).marking().counts()
+            assert counts["a3"] == 1 and counts["b3"] == 0
+            assert sum(counts[f"b{i}"] for i in range(6)) == 5
+            assert [c.firing for c in await store.changes(before.revision)] == [
+                "f0", "f1", "f2", "f4", "f5"]
+        finally:
+            await store.close()
+
+    asyncio.run(main())

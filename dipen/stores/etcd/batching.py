@@ -11,7 +11,8 @@ their way at once (the second only with a full batch). A commit whose places ove
 transaction on its way or an earlier queued commit waits, so commits on one place are written
 in the order they came.
 
-If the transaction of a batch is refused (a compare failed: one of the commits conflicts or
+A commit whose writer gives up (its task is cancelled) while it waits in the queue is not
+written. If the transaction of a batch is refused (a compare failed: one of the commits conflicts or
 lost its leadership), nothing of it was written: its commits are sent again one by one, each
 alone, so that each gets its own answer and error. A lost reply is settled as for a single
 commit, by looking for the batch's change record.
@@ -80,6 +81,7 @@ class Batches:
         self._flying = 0
         self._on_the_way: list[set[str]] = []  # the places of the transactions on their way
         self._queued_ops = 0  # operations of the queued commits: a full batch need not wait
+        self._tasks: set[asyncio.Task[None]] = set()  # the batches on their way
         #: (transactions, commits) written so far in batches of more than one (for benches)
         self.batched = (0, 0)
 
@@ -111,7 +113,9 @@ class Batches:
             places = set().union(*(pending.places for pending in group))
             self._flying += 1
             self._on_the_way.append(places)
-            asyncio.get_running_loop().create_task(self._flush(group, places))
+            task = asyncio.get_running_loop().create_task(self._flush(group, places))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _take(self) -> list[Pending]:
         """The queued commits that go together: disjoint places, within etcd's limits."""
@@ -124,6 +128,8 @@ class Batches:
         held: set[str] = set().union(*self._on_the_way)
         ops = compares = size = 0
         for pending in self._queue:
+            if pending.future.cancelled():  # type: ignore[union-attr]
+                continue  # its writer gave up before it was sent: it is not written
             places = pending.places
             fits = group and (ops + len(pending.ops) + 1 > limit
                               or compares + len(pending.checks) > limit)
@@ -142,7 +148,7 @@ class Batches:
             compares += len(pending.checks)
             size += cost
         self._queue = left
-        self._queued_ops -= ops
+        self._queued_ops = sum(len(pending.ops) for pending in left)
         return group
 
     async def _flush(self, group: list[Pending], places: set[str]) -> None:
@@ -156,17 +162,19 @@ class Batches:
                 for pending in group:  # nothing was written: each alone, for its own answer
                     await self._settle(pending, self._transactions.alone(pending), 0, 1)
                 return
-            except BaseException as exc:  # unknown outcome (etcd unreachable): all alike
+            except Exception as exc:  # unknown outcome (etcd unreachable): all alike
                 for pending in group:
                     if not pending.future.done():  # type: ignore[union-attr]
                         pending.future.set_exception(exc)  # type: ignore[union-attr]
-                if not isinstance(exc, Exception):
-                    raise
                 return
             self.batched = (self.batched[0] + 1, self.batched[1] + len(group))
             for part, pending in enumerate(group):
                 if not pending.future.done():  # type: ignore[union-attr]
                     pending.future.set_result((revision, part, len(group)))  # type: ignore[union-attr]
+        except asyncio.CancelledError:  # the loop is closing: nobody gets an answer
+            for pending in group:
+                pending.future.cancel()  # type: ignore[union-attr]
+            raise
         finally:
             self._flying -= 1
             self._on_the_way.remove(places)
