@@ -29,11 +29,12 @@ from .executors import (
     _CURRENT_FIRING, Disabled, Enabled, StartContext,
     create_executor,
 )
+from .inline import inline_place
+from .placement import Placement, onward_place
 from .leading import Leading
 from .loop import run_loop
 from .manual import Manual
 from .outcomes import Outcomes
-from .placement import Placement
 from .schedule import TransitionRecord, resume, well_formed
 from .state import Change, Commit, State
 from .stores.base import net_differences
@@ -52,6 +53,12 @@ _new_token = _new_tuple = tuple.__new__  # skips the Python-level __new__ of nam
 #: Seconds a replica waits to see its own write through the store's subscription before it
 #: reloads a snapshot instead.
 CATCH_UP_TIMEOUT = 10.0
+
+
+def _log_start(firing: Firing, take: tuple[tuple[str, str], ...]) -> None:
+    tokens = [token_id for _, token_id in take]
+    _LOGGER.debug("start %s %s taking %s", firing.transition, firing.id, tokens,
+                  extra={"transition": firing.transition, "firing": firing.id, "tokens": tokens})
 
 
 class Engine:
@@ -87,6 +94,7 @@ class Engine:
         self.placement = Placement(self)
         self._sleepy = False
         self._shared = False  # reading the store's own live state (memory store)
+        self._synchronous = False  # see open()
         self._commit_now = getattr(store, "commit_now", None)
         # start commits may wait until a firing first suspends: true when state and commits are
         # both in this process, so that nobody can look in between
@@ -115,6 +123,9 @@ class Engine:
         # a firing that never waits is written once, start and finish together ("fire"); only a
         # shared view written asynchronously (none so far) could not check it at that moment
         self._deferred = not self._shared or self._commit_now is not None
+        # reading the store's live state and writing it synchronously: nothing can come between
+        # what a firing read and its commit, and simple transitions fire inline
+        self._synchronous = self._shared and self._commit_now is not None
         self._pipelining = not self._shared and not self.clock.simulated
         self._load(live() if live is not None else await self.store.snapshot())
 
@@ -135,6 +146,8 @@ class Engine:
             )
             record.bounded = bool(record.reserve)
             record.footprint = frozenset(record.inputs) | {place for place, _ in record.reserve}
+            record.single = inline_place(record) if self._synchronous else None
+            record.onward = onward_place(record)
         dependents: dict[str, list[TransitionRecord]] = {}
         for record in self._transitions.values():
             if not record.mine:
@@ -309,12 +322,7 @@ class Engine:
         try:
             outcome = record.executor.check_start(record.context)  # type: ignore[arg-type]
         except Exception as exc:  # a guard or check_start raised: not enabled, recorded
-            if not quiet:
-                record.last_error = exc
-                self.emit(GuardFailed(self.clock.now(), record.name, exc))
-                _LOGGER.warning("guard of transition %r raised %r", record.name, exc,
-                                extra={"transition": record.name})
-            return Disabled(f"the guard raised {type(exc).__name__}: {exc}")
+            return self.guard_raised(record, exc, quiet)
         if not record.trusted and isinstance(outcome, Enabled) and not well_formed(outcome):
             error = ExecutorError(
                 f"transition {record.name!r}: check_start returned {outcome!r}; Enabled takes "
@@ -346,6 +354,16 @@ class Engine:
                         wait_for=place,
                     )
         return outcome
+
+    def guard_raised(self, record: TransitionRecord, error: Exception, quiet: bool = False) -> Disabled:
+        """A guard or ``check_start`` of ``record`` raised ``error``: not enabled; unless
+        ``quiet``, the error is recorded, emitted and logged."""
+        if not quiet:
+            record.last_error = error
+            self.emit(GuardFailed(self.clock.now(), record.name, error))
+            _LOGGER.warning("guard of transition %r raised %r", record.name, error,
+                            extra={"transition": record.name})
+        return Disabled(f"the guard raised {type(error).__name__}: {error}")
 
     # -- firing -----------------------------------------------------------------------------------
 
@@ -384,26 +402,22 @@ class Engine:
             places = self.state.places  # type: ignore[union-attr]  # a reload may have replaced it
         for place, weight in record.reserve:
             places[place].reserved += weight
+        return await self.drive(record, firing)
+
+    async def drive(self, record: TransitionRecord, firing: Firing) -> Firing | None:
+        """Run the code of a firing that has its tokens (``firing.pairs``) as far as it goes
+        without waiting, then finish it, or let it go on as a task when it waits; ``None``
+        if the store refused it (the transition is checked again)."""
         record.running += 1
         record.wait_for = None
-        self._active[firing_id] = (record, firing, None)
+        self._active[firing.id] = (record, firing, None)
         marker = _CURRENT_FIRING.set(firing)
         try:
             try:
                 result = record.executor.fire(firing, self.clock.now)
                 if type(result) is types.CoroutineType:
                     pending = result.send(None)
-                    # it waits for something: from here on it runs as a task, so its start
-                    # must be in the store first
-                    if not firing.committed and not await self._commit_start(record, firing, take):
-                        result.close()
-                        self._settled(record, firing, now)
-                        return None
-                    task = asyncio.get_running_loop().create_task(resume(result, pending))
-                    self._active[firing_id] = (record, firing, task)
-                    self.running += 1
-                    task.add_done_callback(lambda done: self._done(record, firing, done))
-                    return firing
+                    return await self._went_on(record, firing, result, pending)
             except StopIteration as stop:
                 result = stop.value
             except Exception as exc:
@@ -413,6 +427,22 @@ class Engine:
             _CURRENT_FIRING.reset(marker)
         await self.finish(record, firing, result)
         return None if firing.state == "conflict" else firing
+
+    async def _went_on(
+        self, record: TransitionRecord, firing: Firing, coroutine: Any, pending: Any,
+    ) -> Firing | None:
+        """The ``run`` of ``firing`` waits for something (``pending``): from here on it runs
+        as a task, so its start must be in the store first; ``None`` if the store refused it.
+        Called while the firing's context (``current_firing``) is set: the task inherits it."""
+        if not firing.committed and not await self._commit_start(record, firing, firing.pairs):
+            coroutine.close()
+            self._settled(record, firing, firing.started)
+            return None
+        task = asyncio.get_running_loop().create_task(resume(coroutine, pending))
+        self._active[firing.id] = (record, firing, task)
+        self.running += 1
+        task.add_done_callback(lambda done: self._done(record, firing, done))
+        return firing
 
     async def _commit_start(
         self, record: TransitionRecord, firing: Firing, take: tuple[tuple[str, str], ...]
@@ -442,7 +472,7 @@ class Engine:
         """What a commit of ``firing`` compares: nothing once its start is written (its tokens
         are held) or on a view the store writes synchronously; else the revisions of its
         input places as this view saw them when it took the tokens."""
-        if firing.committed or (self._shared and self._commit_now is not None):
+        if firing.committed or self._synchronous:
             return ()
         places = self.state.places  # type: ignore[union-attr]
         return tuple((place, places[place].rev) for place in record.inputs)
@@ -450,10 +480,7 @@ class Engine:
     def _started(self, firing: Firing, revision: int, take: tuple[tuple[str, str], ...]) -> None:
         self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
         if _LOGGER.isEnabledFor(logging.DEBUG):
-            tokens = [token_id for _, token_id in take]
-            _LOGGER.debug("start %s %s taking %s", firing.transition, firing.id, tokens,
-                          extra={"transition": firing.transition, "firing": firing.id,
-                                 "tokens": tokens})
+            _log_start(firing, take)
 
     def _done(self, record: TransitionRecord, firing: Firing, task: asyncio.Task[Any]) -> None:
         self._completed.append((record, firing, task))
@@ -478,17 +505,18 @@ class Engine:
     async def finish(self, record: TransitionRecord, firing: Firing, result: Any) -> None:
         """Place what ``run`` returned and commit the end of the firing."""
         try:
-            add = self.placement.placing(record, firing, record.executor.outputs(result))
+            add = self.placement.outputs(record, firing, result)
         except (ExecutorError, TokenError) as exc:
             await self.outcomes._fail(record, firing, exc)
             return
-        remove = firing.pairs
+        committed = firing.committed
         now = self.clock.now()
         # a firing that never waited is written as one change: start and finish together
-        commit = _new_tuple(Commit, ("finish" if firing.committed else "fire", firing.id,
-                                     record.name, record.region, (), remove, add, (),
-                                     self.expect(record, firing), self.leaders.get(record.region),
-                                     now, self.node, None))
+        commit = _new_tuple(Commit, (
+            "finish" if committed else "fire", firing.id, record.name, record.region, (),
+            firing.pairs, add, (),
+            () if committed or self._synchronous else self.expect(record, firing),
+            self.leaders.get(record.region), now, self.node, None))
         commit_now = self._commit_now
         try:
             change = commit_now(commit) if commit_now is not None else await self._write(commit)
@@ -500,34 +528,46 @@ class Engine:
             firing.state = "conflict"
             return
         self._settled(record, firing, now)
-        if not firing.committed:
+        revision = change.revision
+        if not committed:
             firing.committed = True
-            self._started(firing, change.revision, remove)
-        placed: dict[str, tuple[Token, ...]] = {}
-        for place, token in add:
-            placed[place] = (*placed.get(place, ()), token)
-        firing.placed = placed
+            self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
+        if len(add) == 1:
+            place, token = add[0]
+            firing.placed = {place: (token,)}
+        else:
+            placed: dict[str, tuple[Token, ...]] = {}
+            for place, token in add:
+                placed[place] = (*placed.get(place, ()), token)
+            firing.placed = placed
         firing.state = "finished"
         record.failures = 0
         self.stats.fired(record.name, now - firing.started)
-        self.emit(_new_tuple(FiringFinished, (now, change.revision, firing)))
+        self.emit(_new_tuple(FiringFinished, (now, revision, firing)))
         if self.manual.serving:
             self.manual.ended(firing, "finished")
         if _LOGGER.isEnabledFor(logging.DEBUG):
-            _LOGGER.debug("finish %s %s placing %s", record.name, firing.id,
-                          [t.id for _, t in add],
+            if not committed:
+                _log_start(firing, firing.pairs)
+            tokens = [t.id for _, t in add]
+            _LOGGER.debug("finish %s %s placing %s", record.name, firing.id, tokens,
                           extra={"transition": record.name, "firing": firing.id,
-                                 "tokens": [t.id for _, t in add]})
+                                 "tokens": tokens})
 
     def _settled(self, record: TransitionRecord, firing: Firing, now: float) -> None:
         if self._active.pop(firing.id, None) is None:
             return  # settled already (its region's leadership was lost meanwhile)
-        places = self.state.places  # type: ignore[union-attr]
-        for place, weight in record.reserve:
-            places[place].reserved -= weight
+        if record.reserve:
+            places = self.state.places  # type: ignore[union-attr]
+            for place, weight in record.reserve:
+                places[place].reserved -= weight
         record.running -= 1
         firing.finished = now
-        self._mark(record)
+        if not record.dirty:
+            record.dirty = True
+            self._queue.append(record)
+        if self._sleepy:
+            self.wake()
 
     # -- failures, returns, cancellation -----------------------------------------------------------
 

@@ -471,25 +471,46 @@ class FunctionExecutor(Executor):
             free = places[single].free
             if not free:
                 return self._empty
-            guard = self._guard
-            if guard is None:
-                return Enabled({single: (next(iter(free.values())),)})
-            failures = None
-            for token in free.values():
-                try:  # free unless it raises (zero-cost exceptions)
-                    if guard(token):
-                        return Enabled({single: (token,)})
-                except Exception as exc:  # this token is not enabled; the others still count
-                    failures = failures or []
-                    failures.append(({single: (token,)}, exc))
-            count = len(free)
-            if failures:
-                raise self._failed(failures, count)
-            return Disabled(
-                f"guard {_name(guard)} said no to {'the' if count == 1 else 'all'} "
-                f"{count} free token{'s' if count != 1 else ''} of {single!r}"
-            )
+            found = self.first(free)
+            return found if isinstance(found, Disabled) else Enabled({single: (found,)})
         return self._check_mapping(places)
+
+    def first(self, free: Mapping[str, Token]) -> Token | Disabled:
+        """With one ``take`` place of weight 1 and nothing read: the oldest of its ``free``
+        tokens (id to token, oldest first; not empty) that the guard accepts, or
+        :class:`Disabled` saying why none. A token whose guard raises is skipped; when no
+        token is accepted, the first such error is raised (a note names its token).
+
+        Examples
+        --------
+        >>> async def move(token):
+        ...     return token
+        >>> net = dipen.Net("n").place("a").place("b")
+        >>> net = net.transition("t", take="a", give="b", run=move, guard=lambda t: t.data > 1)
+        >>> executor = dipen.executors.create_executor(net, net.transitions["t"])
+        >>> executor.first({"t1": dipen.Token("t1", 1), "t2": dipen.Token("t2", 2)})
+        Token('t2', 2)
+        >>> executor.first({"t1": dipen.Token("t1", 1)})
+        Disabled("guard <lambda> said no to the 1 free token of 'a'")
+        """
+        guard = self._guard
+        if guard is None:
+            return next(iter(free.values()))
+        failures: list[tuple[Mapping[str, Sequence[Token]], Exception]] | None = None
+        for token in free.values():
+            try:  # free unless it raises (zero-cost exceptions)
+                if guard(token):
+                    return token
+            except Exception as exc:  # this token is not enabled; the others still count
+                failures = failures or []
+                failures.append(({self._single: (token,)}, exc))  # type: ignore[dict-item]
+        count = len(free)
+        if failures:
+            raise self._failed(failures, count)
+        return Disabled(
+            f"guard {_name(guard)} said no to {'the' if count == 1 else 'all'} "
+            f"{count} free token{'s' if count != 1 else ''} of {self._single!r}"
+        )
 
     def guard_failures(self, ctx: StartContext) -> list[tuple[dict[str, tuple[Token, ...]], Exception]]:
         """The bindings ``{place: tokens}`` whose guard raises now, with what it raised.

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .clock import _CLOCK
+from .events import Firing
 from .executors import Disabled, Enabled
+from .inline import fire_single
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -65,6 +67,10 @@ async def run_loop(
     pipelined = (engine._pipelining and max_starts is None and until_marking is None
                  and done is None)
     queue = engine._queue
+    popleft = queue.popleft
+    leaders = engine.leaders
+    completed = engine._completed
+    answers = engine.manual.answers
     finished_cleanly = False
     try:
         while True:
@@ -105,30 +111,37 @@ async def run_loop(
             budget = YIELD_EVERY
             while queue and starting and not limit_hit and not (
                     engine._stop_requested or engine._pause_requested):
-                record = queue.popleft()
+                record = popleft()
                 record.dirty = False
-                if record.region not in engine.leaders:
+                if record.region not in leaders:
                     continue
-                if pipelined and not engine._busy.isdisjoint(record.footprint):
+                outcome: Firing | Enabled | Disabled | None
+                if record.single is not None:  # checked, started and run in one go
+                    outcome = await fire_single(engine, record)
+                elif pipelined and not engine._busy.isdisjoint(record.footprint):
                     engine._parked.append(record)  # a start on its places is on its way
                     continue
-                outcome = engine.check(record)
-                if type(outcome) is Enabled:
-                    if pipelined:
-                        start_later(engine, record, outcome)
-                        started += 1
-                    else:
-                        firing = await engine.start(record, outcome)
-                        if firing is not None:
+                else:
+                    outcome = engine.check(record)
+                    if type(outcome) is Enabled:
+                        if pipelined:
+                            start_later(engine, record, outcome)
+                            outcome = None
                             started += 1
-                            limit_hit = max_starts is not None and started >= max_starts
-                            if until_marking is not None or done is not None:
-                                break
-                elif isinstance(outcome, Disabled):
-                    record.wait_for = outcome.wait_for
-                    if outcome.recheck_after is not None:
-                        engine.outcomes._recheck_later(record, outcome.recheck_after)
-                if engine._completed or engine._stop_error is not None or engine.manual.answers:
+                        else:
+                            outcome = await engine.start(record, outcome)
+                if outcome is None:  # refused by the store, or on its way
+                    pass
+                elif type(outcome) is Firing:
+                    started += 1
+                    limit_hit = max_starts is not None and started >= max_starts
+                    if until_marking is not None or done is not None:
+                        break
+                else:
+                    record.wait_for = outcome.wait_for  # type: ignore[union-attr]
+                    if outcome.recheck_after is not None:  # type: ignore[union-attr]
+                        engine.outcomes._recheck_later(record, outcome.recheck_after)  # type: ignore[union-attr]
+                if completed or engine._stop_error is not None or answers:
                     break
                 budget -= 1
                 if not budget:
@@ -189,6 +202,8 @@ def start_later(engine: Engine, record: TransitionRecord, enabled: Enabled) -> N
     engine.running += 1
     task = asyncio.get_running_loop().create_task(_start_now(engine, record, enabled))
     engine._starting.add(task)
+    task.add_done_callback(engine._starting.discard)
+
 
 async def _start_now(engine: Engine, record: TransitionRecord, enabled: Enabled) -> None:
     try:
@@ -201,7 +216,6 @@ async def _start_now(engine: Engine, record: TransitionRecord, enabled: Enabled)
     finally:
         engine._busy.difference_update(record.footprint)
         engine.running -= 1
-        engine._starting.discard(asyncio.current_task())  # type: ignore[arg-type]
         parked, engine._parked = engine._parked, []
         for waiting in parked:
             engine._mark(waiting)

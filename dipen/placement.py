@@ -12,17 +12,39 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ExecutorError
 from .events import Firing
-from .executors import Enabled
+from .executors import Enabled, FunctionExecutor
 from .tokens import FrozenDict, FrozenList, Token
 
 if TYPE_CHECKING:
     from .engine import Engine
     from .schedule import TransitionRecord
 
-__all__ = ["Placement"]
+__all__ = ["Placement", "onward_place"]
 
 _FROZEN = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
 _new_token = tuple.__new__
+
+
+def onward_place(record: TransitionRecord) -> str | None:
+    """The place a firing of ``record`` can move its one token on to without further checks:
+    the one output place of the ``run=`` form with one ``take`` place of weight 1 and
+    nothing read, when that place has no capacity; else ``None``.
+
+    Examples
+    --------
+    >>> async def move(token):
+    ...     return token
+    >>> net = dipen.Net("n").place("a", tokens=1).place("b").place("full", capacity=1)
+    >>> net = net.transition("t", take="a", give="b", run=move)
+    >>> net = net.transition("u", take="a", give="full", run=move)
+    >>> engine = dipen.Runner(net)._open_now()
+    >>> onward_place(engine.transition("t")), onward_place(engine.transition("u"))
+    ('b', None)
+    """
+    executor = record.executor
+    if type(executor) is not FunctionExecutor or executor._single is None or record.bounded:
+        return None
+    return executor._only_out
 
 
 class Placement:
@@ -65,6 +87,20 @@ class Placement:
                     f"{place!r}, which is not free there (or listed twice)"
                 )
             seen.add(token_id)
+
+    def outputs(
+        self, record: TransitionRecord, firing: Firing, result: Any
+    ) -> tuple[tuple[str, Token], ...]:
+        """The ``(place, token)`` pairs to add for what ``run`` returned (see :meth:`placing`);
+        the token a firing took, moved on to its :func:`onward_place`, needs no other check."""
+        onward = record.onward
+        if onward is not None and type(result) is Token and result.id == firing.pairs[0][1]:
+            data = result.data
+            if type(data) not in _FROZEN:
+                data = self.engine.store.codec.prepare(
+                    data, f"transition {record.name!r}, place {onward!r}")
+            return ((onward, _new_token(Token, (result.id, data, None))),)
+        return self.placing(record, firing, record.executor.outputs(result))
 
     def placing(
         self, record: TransitionRecord, firing: Firing, pairs: list[tuple[str, Any]]

@@ -39,8 +39,9 @@ class TransitionRecord:
 
     __slots__ = (
         "block_reason", "blocked", "bounded", "concurrency", "context", "dirty", "executor", "expect", "failures", "gives",
-        "footprint", "held", "inputs", "last_error", "manual", "mine", "name", "not_before", "policy", "reads", "region", "reserve",
-        "running", "timer", "transition", "trusted", "wait_for",
+        "footprint", "held", "inputs", "last_error", "manual", "mine", "name", "not_before", "onward", "policy", "reads",
+        "region", "reserve",
+        "running", "single", "timer", "transition", "trusted", "wait_for",
     )
 
     def __init__(self, transition: Transition, executor: Executor, mine: bool) -> None:
@@ -57,6 +58,11 @@ class TransitionRecord:
         self.reserve: tuple[tuple[str, int], ...] = ()
         self.footprint: frozenset[str] = frozenset()  # the places a start reads or reserves
         self.bounded = False  # some output place has a capacity
+        #: the one place a firing takes from, when it fires inline (:mod:`dipen.inline`)
+        self.single: str | None = None
+        #: the one output place, when ``run`` gets one token and may move it on there
+        #: unbounded (see :func:`dipen.placement.onward_place`)
+        self.onward: str | None = None
         self.concurrency = transition.concurrency
         self.policy: ErrorPolicy = transition.on_error
         self.context: StartContext | None = None

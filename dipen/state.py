@@ -181,16 +181,15 @@ class State:
 
     def check(self, commit: Commit) -> None:
         """Raise :class:`StoreError` if ``commit`` cannot apply to this state; change nothing."""
+        kind, firing, _, _, take, remove, add, release, expect, _, _, _, _ = commit
         places = self.places
-        for place, rev in commit.expect:
+        for place, rev in expect:
             state = places.get(place)
             if state is None or state.rev != rev:
                 raise ConflictError(
                     f"place {place!r} changed (revision {getattr(state, 'rev', None)}, "
                     f"expected {rev}) while transition {commit.transition!r} was being checked"
                 )
-        kind = commit.kind
-        firing = commit.firing
         if kind == "migrate":
             self._check_migration(commit)
             return
@@ -208,7 +207,7 @@ class State:
             if kind == "start":
                 if firing in self.firings:
                     raise StoreError(f"{_where(commit)}: firing id already in use")
-                for place, token_id in commit.take:
+                for place, token_id in take:
                     if token_id not in places[place].free:
                         raise ConflictError(
                             f"{_where(commit)}: token {token_id!r} is not free in {place!r}")
@@ -216,18 +215,18 @@ class State:
                 record = self.firings.get(firing)  # type: ignore[arg-type]
                 if record is None:
                     raise StoreError(f"{_where(commit)}: no such running firing")
-                listed = commit.remove + commit.release
+                listed = remove + release
                 if len(listed) != len(record.taken) or set(listed) != set(record.taken):
                     raise StoreError(
                         f"{_where(commit)}: must remove or release exactly the tokens it holds "
                         f"({', '.join(t for _, t in record.taken)})"
                     )
             else:
-                for place, token_id in commit.remove:
+                for place, token_id in remove:
                     if token_id not in places[place].free:
                         raise ConflictError(
                             f"{_where(commit)}: token {token_id!r} is not free in {place!r}")
-            if commit.add:
+            if add:
                 self._check_adds(commit)
         except KeyError as missing:
             raise StoreError(f"{_where(commit)}: unknown place {missing.args[0]!r}") from None
@@ -272,17 +271,21 @@ class State:
 
     def _check_adds(self, commit: Commit) -> None:
         places = self.places
-        removed = {token_id for _, token_id in commit.remove}
-        fresh: set[str] = set()
-        for place, token in commit.add:
+        _, _, _, _, _, remove, add, _, _, _, _, _, _ = commit
+        # tokens it removes may come back (moved, changed); one add needs no twin check
+        removed = (remove[0][1],) if len(remove) == 1 else {token_id for _, token_id in remove}
+        fresh: set[str] | None = set() if len(add) > 1 else None
+        everywhere = commit.kind == "put" or commit.kind == "init"  # ids from outside
+        for place, token in add:
             token_id = token.id
             state = places[place]
-            if token_id in fresh:
-                raise StoreError(f"{_where(commit)}: token {token_id!r} is added twice")
-            fresh.add(token_id)
+            if fresh is not None:
+                if token_id in fresh:
+                    raise StoreError(f"{_where(commit)}: token {token_id!r} is added twice")
+                fresh.add(token_id)
             if token_id in removed:
                 continue
-            if commit.kind == "put" or commit.kind == "init":  # ids from outside: look everywhere
+            if everywhere:  # look in every place
                 for other in places.values():
                     if token_id in other.free or token_id in other.taken:
                         raise StoreError(
@@ -327,15 +330,58 @@ class State:
 
     # -- applying a change ---------------------------------------------------------------------
 
+    def move(self, commit: Commit) -> Change | None:
+        """Check and apply, as the next revision, a ``"fire"`` commit that removes one free
+        token and adds one (a firing that moves a token on: the commonest change), and return
+        its change; ``None``, changing nothing, for any other commit and for one that
+        :meth:`check` would refuse (it says why). A store's own copy of the state uses it.
+
+        Examples
+        --------
+        >>> state = State([("a", None), ("b", None)])
+        >>> state.apply(Change(1, 0.0, "n", "put", None, None, None, (), (),
+        ...                    (("a", Token("t1", 5)),), ()))
+        ['a']
+        >>> refused = Commit("fire", "f1", "t", "r", remove=(("a", "t9"),), add=(("b", Token("t9")),))
+        >>> state.move(refused) is None
+        True
+        >>> change = state.move(Commit("fire", "f1", "t", "r", remove=(("a", "t1"),),
+        ...                            add=(("b", Token("t1", 4)),)))
+        >>> change.revision, state.marking().data()
+        (2, {'a': [], 'b': [4]})
+        """
+        kind, firing, transition, region, take, remove, add, release, expect, _, at, node, note = commit
+        if kind != "fire" or take or release or expect or len(remove) != 1 or len(add) != 1:
+            return None
+        ((place, token_id),) = remove
+        ((target, token),) = add
+        places = self.places
+        source = places.get(place)
+        destination = places.get(target)
+        moved = token.id
+        if source is None or destination is None or token_id not in source.free or (
+                moved != token_id and (moved in destination.free or moved in destination.taken)):
+            return None
+        self.revision = revision = self.revision + 1
+        self.part = 0
+        self.parts = 1
+        del source.free[token_id]
+        del source.added[token_id]
+        source.rev = revision
+        destination.free[moved] = token
+        destination.added[moved] = self.sequence = self.sequence + 1
+        destination.rev = revision
+        return _new_token(Change, (revision, at, node, kind, firing, transition, region, take,
+                                   remove, add, release, note, 0, 1))
+
     def apply(self, change: Change) -> list[str]:
         """Apply ``change`` (assumed valid) and return the names of the places it touched."""
+        revision, _, _, kind, firing, _, _, take, remove, add, release, note, part, parts = change
         places = self.places
-        revision = change.revision
         touched = []
-        firing = change.firing
-        if change.kind == "migrate":
-            self._migrate(change.note["definition"])
-        for place, token_id in change.release:
+        if kind == "migrate":
+            self._migrate(note["definition"])
+        for place, token_id in release:
             state = places[place]
             token = state.taken.pop(token_id)
             state.free[token_id] = _new_token(Token, (token_id, token.data, None))
@@ -344,32 +390,35 @@ class State:
                 state.free = dict(sorted(state.free.items(), key=lambda kv: added[kv[0]]))
             state.rev = revision
             touched.append(place)
-        for place, token_id in change.take:
+        for place, token_id in take:
             state = places[place]
             token = state.free.pop(token_id)
             state.taken[token_id] = _new_token(Token, (token_id, token.data, firing))
             state.rev = revision
             touched.append(place)
-        for place, token_id in change.remove:
+        for place, token_id in remove:
             state = places[place]
             if state.taken.pop(token_id, None) is None:
                 del state.free[token_id]
             del state.added[token_id]
             state.rev = revision
             touched.append(place)
-        for place, token in change.add:
-            state = places[place]
-            state.free[token.id] = token
-            state.added[token.id] = sequence = self.sequence + 1
+        if add:
+            sequence = self.sequence
+            for place, token in add:
+                state = places[place]
+                token_id = token.id
+                state.free[token_id] = token
+                sequence += 1
+                state.added[token_id] = sequence
+                state.rev = revision
+                touched.append(place)
             self.sequence = sequence
-            state.rev = revision
-            touched.append(place)
-        kind = change.kind
         if kind == "control":
-            key = control_key(change.note)
+            key = control_key(note)
             if key is not None:
-                if change.note["action"] in ("block", "request"):
-                    self.controls[key] = dict(change.note, by=change.node, time=change.time)
+                if note["action"] in ("block", "request"):
+                    self.controls[key] = dict(note, by=change.node, time=change.time)
                 else:
                     self.controls.pop(key, None)
         elif kind == "start":
@@ -379,8 +428,8 @@ class State:
         elif kind == "finish" or kind == "return":
             del self.firings[firing]  # type: ignore[arg-type]
         self.revision = revision
-        self.part = change.part
-        self.parts = change.parts
+        self.part = part
+        self.parts = parts
         return touched
 
     def _migrate(self, definition: dict[str, Any]) -> None:

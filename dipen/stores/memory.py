@@ -198,16 +198,16 @@ class MemoryStore(Store):
 
     def _write(self, commit: Commit) -> Change:
         state = self._state or self._require()
-        state.check(commit)
-        change = _new_change(Change, (
-            state.revision + 1, commit.time, commit.node, commit.kind, commit.firing,
-            commit.transition, commit.region, commit.take, commit.remove, commit.add,
-            commit.release, commit.note, 0, 1,
-        ))
-        state.apply(change)
-        if commit.kind == "migrate":
-            self._definition = commit.note["definition"]
-            self._initial = {p["name"]: p["tokens"] for p in self._definition["places"]}  # type: ignore[index]
+        change = state.move(commit)  # the commonest change, checked and applied in one
+        if change is None:
+            state.check(commit)
+            kind, firing, transition, region, take, remove, add, release, _, _, at, node, note = commit
+            change = _new_change(Change, (state.revision + 1, at, node, kind, firing, transition,
+                                          region, take, remove, add, release, note, 0, 1))
+            state.apply(change)
+            if kind == "migrate":
+                self._definition = note["definition"]
+                self._initial = {p["name"]: p["tokens"] for p in self._definition["places"]}  # type: ignore[index]
         self._history.append(change)
         for callback in self._subscribers:
             callback(change)
