@@ -50,6 +50,7 @@ __all__ = ["Engine"]
 _LOGGER = logging.getLogger("dipen.engine")
 _FROZEN = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
 _new_token = _new_tuple = tuple.__new__  # skips the Python-level __new__ of named tuples
+_COROUTINE = types.CoroutineType
 #: Seconds a replica waits to see its own write through the store's subscription before it
 #: reloads a snapshot instead.
 CATCH_UP_TIMEOUT = 10.0
@@ -415,7 +416,7 @@ class Engine:
         try:
             try:
                 result = record.executor.fire(firing, self.clock.now)
-                if type(result) is types.CoroutineType:
+                if type(result) is _COROUTINE:
                     pending = result.send(None)
                     return await self._went_on(record, firing, result, pending)
             except StopIteration as stop:

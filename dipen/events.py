@@ -57,7 +57,7 @@ class Firing:
 
     def __init__(
         self, id: str, transition: str, region: str, taken: dict[str, tuple[Token, ...]],
-        started: float,
+        started: float, pairs: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.id = id
         self.transition = transition
@@ -70,7 +70,7 @@ class Firing:
         self.error: BaseException | None = None
         self.state = "running"
         self.committed = False  # its start is in the store
-        self.pairs: tuple[tuple[str, str], ...] = ()  # (place, token id) of what it took
+        self.pairs = pairs  # (place, token id) of what it took
         self.input: Any = None  # data given by hand to a manual step (``runner.step(name, data)``)
 
     @property

@@ -79,6 +79,5 @@ async def fire_single(engine: Engine, record: TransitionRecord) -> Firing | Disa
     token_id = token.id
     firing = Firing(firing_id, record.name, record.region,
                     {place: (_new_token(Token, (token_id, token.data, firing_id)),)},
-                    engine.clock.now())
-    firing.pairs = ((place, token_id),)
+                    engine.clock.now(), ((place, token_id),))
     return await engine.drive(record, firing)

@@ -355,11 +355,13 @@ class State:
             return None
         ((place, token_id),) = remove
         ((target, token),) = add
-        places = self.places
-        source = places.get(place)
-        destination = places.get(target)
         moved = token.id
-        if source is None or destination is None or token_id not in source.free or (
+        try:
+            source = self.places[place]
+            destination = self.places[target]
+        except KeyError:
+            return None
+        if token_id not in source.free or (
                 moved != token_id and (moved in destination.free or moved in destination.taken)):
             return None
         self.revision = revision = self.revision + 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 
 __all__ = ["Stats"]
 
@@ -25,10 +25,10 @@ class Stats:
     """
 
     def __init__(self) -> None:
-        self._fired: dict[str, int] = {}
+        self._fired: defaultdict[str, int] = defaultdict(int)
         self._failed: Counter[str] = Counter()
         self._cancelled: Counter[str] = Counter()
-        self._duration: dict[str, float] = {}
+        self._duration: defaultdict[str, float] = defaultdict(float)
         self.busy = 0.0
         self._since: float | None = None
 
@@ -38,10 +38,9 @@ class Stats:
 
     # engine side
     def fired(self, transition: str, duration: float) -> None:
-        fired = self._fired
-        fired[transition] = fired.get(transition, 0) + 1
+        self._fired[transition] += 1
         if duration:
-            self._duration[transition] = self._duration.get(transition, 0.0) + duration
+            self._duration[transition] += duration
 
     def failed(self, transition: str) -> None:
         self._failed[transition] += 1

@@ -276,18 +276,18 @@ class Token(tuple):  # type: ignore[type-arg]
         TokenError
             If the token's data is not a dict, or a value is not JSON.
         """
-        data = self.data
+        token_id, data = self.id, self.data
         if data is None:
             data = {}
         elif not isinstance(data, dict):
             raise TokenError(
-                f"token {self.id!r}: update() needs dict data, not {type(data).__name__}; "
+                f"token {token_id!r}: update() needs dict data, not {type(data).__name__}; "
                 "use replace(data)"
             )
-        merged = dict(data)
         for key, value in fields.items():
-            merged[key] = freeze(value, f"token {self.id!r}, field {key!r}")
-        return tuple.__new__(Token, (self.id, FrozenDict(merged), self.firing))
+            if type(value) not in _FROZEN:
+                fields[key] = freeze(value, f"token {token_id!r}, field {key!r}")
+        return tuple.__new__(Token, (token_id, FrozenDict(data, **fields), self.firing))
 
 
 def _describe(tokens: tuple[Token, ...], limit: int = 4) -> str:

@@ -10,6 +10,7 @@ moves it back and decrements it; both are ``async def`` code with the guard
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Sequence
 
@@ -79,6 +80,9 @@ def local(sizes: Sequence[tuple[int, int]] = ((1, 10_000), (64, 64_000)), repeat
     for copies, total in sizes:
         rates = []
         for _ in range(repeat):
+            # the runner, store and history of the run before are garbage in reference cycles:
+            # collect them now, so that no run pays for the one before it
+            gc.collect()
             rate, fired = asyncio.run(_measure(copies, total))
             if fired != total:
                 raise AssertionError(f"N={copies}: expected {total} firings, got {fired}")
