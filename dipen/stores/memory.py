@@ -56,7 +56,7 @@ class MemoryStore(Store):
         self._waiting: dict[str, deque[tuple[asyncio.Future[Leadership], Leadership]]] = {}
         self._fences = itertools.count(1)
         self._token_ids = itertools.count(1)
-        self._firing_ids = map("f{}".format, itertools.count(1))
+        self._firing_ids = itertools.count(1)
 
     def __repr__(self) -> str:
         name = self._definition["name"] if self._definition else None
@@ -217,7 +217,7 @@ class MemoryStore(Store):
         return f"t{next(self._token_ids)}"
 
     def new_firing_id(self) -> str:
-        return next(self._firing_ids)  # type: ignore[no-any-return]
+        return f"f{next(self._firing_ids)}"
 
     def reset(self) -> None:
         """Put the net back to its initial marking (no firing may be running).
