@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .checking import Checking
 from .clock import Clock
 from .errors import (
     CompactedError, ConflictError, ExecutorError, FencingError, NetError, NetMismatchError,
@@ -25,21 +26,18 @@ from .events import (
     Firing, FiringFinished, FiringStarted, GuardFailed,
     MarkingChanged, StoreInterrupted,
 )
-from .executors import (
-    _CURRENT_FIRING, Disabled, Enabled, StartContext,
-    create_executor,
-)
+from .executors import _CURRENT_FIRING, Enabled, StartContext, create_executor
 from .inline import inline_place
-from .placement import Placement, onward_place
 from .leading import Leading
 from .loop import run_loop
 from .manual import Manual
 from .outcomes import Outcomes
-from .schedule import TransitionRecord, resume, well_formed
+from .placement import Placement, onward_place
+from .schedule import TransitionRecord, resume
 from .state import Change, Commit, State
-from .stores.base import net_differences
 from .stats import Stats
-from .tokens import FrozenDict, FrozenList, Token
+from .stores.base import net_differences
+from .tokens import Token
 
 if TYPE_CHECKING:
     from .net import Net
@@ -48,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["Engine"]
 
 _LOGGER = logging.getLogger("dipen.engine")
-_FROZEN = frozenset({FrozenDict, FrozenList, str, int, float, bool, type(None)})
 _new_token = _new_tuple = tuple.__new__  # skips the Python-level __new__ of named tuples
 _COROUTINE = types.CoroutineType
 #: Seconds a replica waits to see its own write through the store's subscription before it
@@ -90,6 +87,7 @@ class Engine:
         self._reload_wanted = False
         self._stop_error: BaseException | None = None
         self.outcomes = Outcomes(self)
+        self.checking = Checking(self)
         self.leading = Leading(self)
         self.manual = Manual(self)
         self.placement = Placement(self)
@@ -299,72 +297,6 @@ class Engine:
                                 change.revision, CATCH_UP_TIMEOUT)
                 await self._reload()
         return change
-
-    # -- checking ---------------------------------------------------------------------------------
-
-    def check(self, record: TransitionRecord, quiet: bool = False) -> Enabled | Disabled:
-        """Ask the executor (guards included) and the output capacities; never raises.
-        ``quiet``: only describe (for explain, views): record, emit and log nothing."""
-        if record.blocked:
-            return Disabled(f"blocked: {record.block_reason}")
-        if record.held:
-            return Disabled(record.held)
-        if record.manual and self.manual.request_for(record) is None:
-            return Disabled("manual: fires only when asked, with data (Control.fire, "
-                            "dipen ctl fire, runner.step(name, data))")
-        if record.running >= record.concurrency:
-            n = record.concurrency
-            return Disabled(f"already firing ({record.running} of {n} allowed at once)")
-        if record.not_before and record.not_before > self.clock.now():
-            return Disabled(
-                f"waits until t={record.not_before:g} to retry after failure {record.failures} "
-                f"({record.last_error!r})"
-            )
-        try:
-            outcome = record.executor.check_start(record.context)  # type: ignore[arg-type]
-        except Exception as exc:  # a guard or check_start raised: not enabled, recorded
-            return self.guard_raised(record, exc, quiet)
-        if not record.trusted and isinstance(outcome, Enabled) and not well_formed(outcome):
-            error = ExecutorError(
-                f"transition {record.name!r}: check_start returned {outcome!r}; Enabled takes "
-                "{place: [tokens]}"
-            )
-            if not quiet:
-                record.last_error = error
-                self.emit(GuardFailed(self.clock.now(), record.name, error))
-            return Disabled(str(error))
-        if type(outcome) is not Enabled:
-            if outcome is None or outcome is False:
-                return Disabled("check_start said it is not enabled")
-            if not isinstance(outcome, (Enabled, Disabled)):
-                return Disabled(
-                    f"check_start returned {outcome!r}; it must return dipen.Enabled or dipen.Disabled"
-                )
-            if isinstance(outcome, Disabled):
-                return outcome
-        if record.reserve:
-            places = self.state.places  # type: ignore[union-attr]
-            for place, weight in record.reserve:
-                state = places[place]
-                leaving = len(outcome.take.get(place, ()))  # taken from the place it refills
-                room = state.capacity - len(state) - state.reserved + leaving  # type: ignore[operator]
-                if room < weight:
-                    return Disabled(
-                        f"place {place!r} is full ({len(state)} of {state.capacity}"
-                        f"{f', {state.reserved} reserved' if state.reserved else ''})",
-                        wait_for=place,
-                    )
-        return outcome
-
-    def guard_raised(self, record: TransitionRecord, error: Exception, quiet: bool = False) -> Disabled:
-        """A guard or ``check_start`` of ``record`` raised ``error``: not enabled; unless
-        ``quiet``, the error is recorded, emitted and logged."""
-        if not quiet:
-            record.last_error = error
-            self.emit(GuardFailed(self.clock.now(), record.name, error))
-            _LOGGER.warning("guard of transition %r raised %r", record.name, error,
-                            extra={"transition": record.name})
-        return Disabled(f"the guard raised {type(error).__name__}: {error}")
 
     # -- firing -----------------------------------------------------------------------------------
 
@@ -625,29 +557,6 @@ class Engine:
                 _LOGGER.warning("could not return the tokens of firing %s: %r", firing.id, exc)
 
     # -- questions -----------------------------------------------------------------------------------
-
-    def enabled(self) -> list[str]:
-        """Names of this engine's transitions that could start a firing now."""
-        return [
-            name for name, record in self._transitions.items()
-            if record.mine and type(self.check_quietly(record)) is Enabled
-        ]
-
-    def check_quietly(self, record: TransitionRecord) -> Enabled | Disabled:
-        return self.check(record, quiet=True)
-
-    def explain(self, name: str) -> str:
-        """Why ``name`` is (not) enabled, in words."""
-        record = self.transition(name)
-        outcome = self.check_quietly(record)
-        region = "" if record.mine else f" (it runs in region {record.region!r}, not here)"
-        if type(outcome) is Enabled:
-            taking = "; ".join(
-                f"{len(tokens)} from {place!r}" for place, tokens in outcome.take.items()
-            ) or "nothing"
-            return f"{name!r} is enabled{region}: it would take {taking}"
-        why = outcome.reason or "its executor's check_start said no"  # type: ignore[union-attr]
-        return f"{name!r} is not enabled{region}: {why}"
 
     @property
     def active(self) -> list[Firing]:

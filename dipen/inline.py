@@ -4,7 +4,7 @@ synchronously.
 Most coloured transitions are the ``run=``/decorator form with one ``take`` place of weight 1
 and nothing read: ``async def f(token)``. On a store in this process (the memory store) the
 engine checks such a transition and starts its firing in one call (:func:`fire_single`),
-without the general machinery of :meth:`~dipen.engine.Engine.check` and
+without the general machinery of :meth:`~dipen.checking.Checking.check` and
 :meth:`~dipen.engine.Engine.start` (``Enabled`` results, token choices to verify, reads,
 manual data, reservations); the firing then runs and finishes as every firing does
 (:meth:`~dipen.engine.Engine.drive`). A block, a retry delay or a transition already firing
@@ -63,7 +63,7 @@ async def fire_single(engine: Engine, record: TransitionRecord) -> Firing | Disa
     state = engine.state.places.get(place)  # type: ignore[union-attr]  # None: migrated away
     if (state is None or record.blocked or record.held or record.not_before
             or record.running >= record.concurrency):
-        outcome = engine.check(record)  # says why not (or a retry's delay is over)
+        outcome = engine.checking.check(record)  # says why not (or a retry's delay is over)
         return await engine.start(record, outcome) if isinstance(outcome, Enabled) else outcome
     executor: FunctionExecutor = record.executor  # type: ignore[assignment]
     free = state.free
@@ -72,7 +72,7 @@ async def fire_single(engine: Engine, record: TransitionRecord) -> Firing | Disa
     try:
         token = executor.first(free)
     except Exception as exc:  # the guard raised for every token it did not refuse
-        return engine.guard_raised(record, exc)
+        return engine.checking.guard_raised(record, exc)
     if isinstance(token, Disabled):
         return token
     firing_id = engine.store.new_firing_id()

@@ -69,6 +69,7 @@ async def run_loop(
     queue = engine._queue
     popleft = queue.popleft
     leaders = engine.leaders
+    check = engine.checking.check
     completed = engine._completed
     answers = engine.manual.answers
     finished_cleanly = False
@@ -122,7 +123,7 @@ async def run_loop(
                     engine._parked.append(record)  # a start on its places is on its way
                     continue
                 else:
-                    outcome = engine.check(record)
+                    outcome = check(record)
                     if type(outcome) is Enabled:
                         if pipelined:
                             start_later(engine, record, outcome)

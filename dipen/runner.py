@@ -226,7 +226,7 @@ class Runner:
         >>> dipen.Runner(net).enabled()
         ['t']
         """
-        return self._open_now().enabled()
+        return self._open_now().checking.enabled()
 
     def explain(self, transition: str) -> str:
         """Why ``transition`` is or is not enabled, in words.
@@ -241,7 +241,7 @@ class Runner:
         explanation names them (see :meth:`dipen.executors.FunctionExecutor.guard_failures`).
         """
         engine = self._open_now()
-        text = engine.explain(transition)
+        text = engine.checking.explain(transition)
         record = engine.transition(transition)
         executor = record.executor
         if isinstance(executor, (FunctionExecutor, PTExecutor)) and record.context is not None:
@@ -338,7 +338,7 @@ class Runner:
         {'t': 'idle'}
         """
         engine = self._open_now()
-        enabled = set(engine.enabled())
+        enabled = set(engine.checking.enabled())
         firing = {f.transition for f in engine.active}
         states = {}
         for name, record in engine._transitions.items():
@@ -568,15 +568,16 @@ class Runner:
                         f"runner does not run (regions: {', '.join(sorted(self.regions))})",
                         transition, "other region",
                     )
-                outcome = engine.check(record)
+                outcome = engine.checking.check(record)
                 if not isinstance(outcome, Enabled):
-                    raise NotEnabledError(engine.explain(transition), transition, outcome.reason)
+                    raise NotEnabledError(engine.checking.explain(transition), transition,
+                                          outcome.reason)
                 candidates = [(record, outcome)]
             else:
                 candidates = []
                 for record in engine._transitions.values():
                     if record.mine and record.region in engine.leaders:
-                        outcome = engine.check(record)
+                        outcome = engine.checking.check(record)
                         if isinstance(outcome, Enabled):
                             candidates = [(record, outcome)]
                             break
