@@ -221,28 +221,27 @@ class Engine:
         if state is None:
             return
         queue = self._queue
-        if self._shared:  # the store applied it to the state we read
-            touched = [place for pairs in (change.take, change.remove, change.add, change.release)
-                       for place, _ in pairs]
-        elif state.has_seen(change):
-            return
-        else:
-            touched = state.apply(change)
-        if change.kind == "control":
+        _, _, node, kind, _, _, _, take, remove, add, release, _, _, _ = change
+        if not self._shared:  # else the store applied it to the state we read
+            if state.has_seen(change):
+                return
+            state.apply(change)
+        if kind == "control":
             self.manual.on_control(change)
-        elif change.kind == "migrate":
+        elif kind == "migrate":
             self._migrated(change)
         dependents = self._dependents
-        for place in touched:
-            for record in dependents.get(place, ()):
-                if not record.dirty and (record.wait_for is None or record.wait_for == place):
-                    record.dirty = True
-                    queue.append(record)
+        for pairs in (take, remove, add, release):  # the places it touched
+            for place, _ in pairs:
+                for record in dependents.get(place, ()):
+                    if not record.dirty and (record.wait_for is None or record.wait_for == place):
+                        record.dirty = True
+                        queue.append(record)
         if not self._shared:
             self._caught_up(state.revision)
             if self._sleepy and not queue:  # others may have waited for this runner to see it
                 self.store.coordinator.settle()
-        if change.node != self.node:
+        if node != self.node:
             self.emit(MarkingChanged(change.time, change.revision, change))
         if self._sleepy and queue:
             self.wake()
