@@ -22,6 +22,7 @@ Examples
 from . import analysis, etcd_local, events, pnml, recording, timeline
 from .control import Answer, Control
 from .clock import Clock, RealClock, SimulatedClock, now, sleep
+from .elements import Arc, ArcKind, Place, Transition
 from .errors import (
     AnalysisError,
     CompactedError,
@@ -55,7 +56,7 @@ from .executors import (
 )
 from .history import History
 from .migration import Migration, migrate
-from .net import Arc, ArcKind, Net, Place, Transition
+from .net import Net
 from .recording import record, record_sync, replay
 from .statistics import Statistics, statistics
 from .timeline import Timeline, history, history_sync, marking_at, marking_at_sync

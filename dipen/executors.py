@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import ExecutorError, NetError
-from .net import Arc, Transition
+from .elements import Arc, Transition
 from .state import PlaceState
 from .tokens import Token
 

@@ -13,7 +13,7 @@ from .policies import ErrorPolicy
 from .tokens import Token
 
 if TYPE_CHECKING:
-    from .net import Transition
+    from .elements import Transition
 
 __all__ = ["TransitionRecord", "resume", "well_formed"]
 

@@ -23,7 +23,7 @@ import dipen
 from dipen.analysis import OMEGA, coverability, reachability
 from dipen.analysis.bench import bench_reachability, dining_philosophers
 from dipen.errors import AnalysisError, DipenError
-from dipen.net import ArcKind
+from dipen.elements import ArcKind
 
 # -- independent references -----------------------------------------------------------------------
 

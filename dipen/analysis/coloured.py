@@ -22,7 +22,8 @@ from ..tokens import Token, freeze
 from .graph import ReachabilityGraph
 
 if TYPE_CHECKING:
-    from ..net import Net, Transition
+    from ..elements import Transition
+    from ..net import Net
 
 __all__ = ["explore_coloured"]
 

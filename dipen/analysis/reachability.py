@@ -19,7 +19,8 @@ from .graph import ReachabilityGraph
 from .structure import FiringRule, firing_rules
 
 if TYPE_CHECKING:
-    from ..net import Net, Transition
+    from ..elements import Transition
+    from ..net import Net
 
 __all__ = ["reachability"]
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import PnmlError
-from ..net import ArcKind, Net
+from ..elements import ArcKind
+from ..net import Net
 from .dialect import _ORIGINS, _Origin
 
 

@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 from typing import IO, Any
 
 from ..errors import PnmlError
-from ..net import Arc, ArcKind, Net
+from ..elements import Arc, ArcKind
+from ..net import Net
 from .dialect import (
     _ORIGINS,
     _TOOL,

@@ -33,7 +33,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NetError
-from ..net import ArcKind, Net
+from ..elements import ArcKind
+from ..net import Net
 from ..tokens import Marking
 from .layout import (
     _BOX, _RADIUS, REGION_COLOURS, arc_path, layout, region_hulls, resolve_positions,

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..net import ArcKind, Net
+from ..elements import ArcKind
+
+from ..net import Net
 
 __all__ = ["to_dot"]
 

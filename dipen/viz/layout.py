@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import NetError
-from ..net import ArcKind, Net
+from ..elements import ArcKind
+from ..net import Net
 
 __all__ = ["REGION_COLOURS", "arc_path", "convex_hull", "layout", "region_hulls", "resolve_positions"]
 
