@@ -215,7 +215,9 @@ PING_PONG = textwrap.dedent('''
     import asyncio
     import dipen
 
-    net = dipen.Net("ping-pong").place("here", tokens=[{"job": i, "hops": 4} for i in range(5)])
+    # job 0 is done after 2 hops, job 4 after 14: when the first is done, most work is left
+    net = dipen.Net("ping-pong").place("here",
+                                       tokens=[{"job": i, "hops": 2 + 3 * i} for i in range(5)])
     net.place("there").place("done")
 
     @net.transition(take="here", give="there", guard=lambda t: t["hops"] > 0, region="a")
