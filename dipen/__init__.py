@@ -20,6 +20,9 @@ Examples
 
 
 from . import analysis, etcd_local, events, pnml, recording, timeline
+from .contexts import (
+    CreateContext, Disabled, Enabled, RunContext, StartContext, ValidateContext, current_firing,
+)
 from .control import Answer, Control
 from .clock import Clock, RealClock, SimulatedClock, now, sleep
 from .elements import Arc, ArcKind, Place, Transition
@@ -44,16 +47,7 @@ from .errors import (
     UnavailableError,
 )
 from .events import Firing
-from .executors import (
-    CreateContext,
-    Disabled,
-    Enabled,
-    Executor,
-    RunContext,
-    StartContext,
-    ValidateContext,
-    current_firing,
-)
+from .executors import Executor
 from .history import History
 from .migration import Migration, migrate
 from .net import Net

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from .contexts import Disabled, Enabled
 from .errors import ExecutorError
 from .events import GuardFailed
-from .executors import Disabled, Enabled
 from .schedule import well_formed
 
 if TYPE_CHECKING:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checking import Checking
 from .clock import Clock
+from .contexts import _CURRENT_FIRING, Enabled, StartContext
 from .errors import (
     CompactedError, ConflictError, ExecutorError, FencingError, NetError, NetMismatchError,
     StoreError, TokenError, UnavailableError,
@@ -26,7 +27,7 @@ from .events import (
     Firing, FiringFinished, FiringStarted, GuardFailed,
     MarkingChanged, StoreInterrupted,
 )
-from .executors import _CURRENT_FIRING, Enabled, StartContext, create_executor
+from .executors import create_executor
 from .inline import inline_place
 from .leading import Leading
 from .loop import run_loop

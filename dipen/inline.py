@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .contexts import Disabled, Enabled
 from .events import Firing
-from .executors import Disabled, Enabled, FunctionExecutor
+from .executors import FunctionExecutor
 from .tokens import Token
 
 if TYPE_CHECKING:

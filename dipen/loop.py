@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .clock import _CLOCK
+from .contexts import Disabled, Enabled
 from .events import Firing
-from .executors import Disabled, Enabled
 from .inline import fire_single
 
 if TYPE_CHECKING:

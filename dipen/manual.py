@@ -18,9 +18,9 @@ from .errors import ConflictError, FencingError, UnavailableError
 from .state import Change, Commit
 
 if TYPE_CHECKING:
+    from .contexts import Enabled
     from .engine import Engine
     from .events import Firing
-    from .executors import Enabled
     from .schedule import TransitionRecord
 
 __all__ = ["Manual"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .contexts import Enabled
 from .errors import ExecutorError
 from .events import Firing
-from .executors import Enabled, FunctionExecutor
+from .executors import FunctionExecutor
 from .tokens import FrozenDict, FrozenList, Token
 
 if TYPE_CHECKING:

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .clock import _CLOCK, SimulatedClock
+from .contexts import Enabled
 from .engine import Engine
 from .errors import DipenError, NetMismatchError, NotEnabledError, RunnerError
 from .events import Firing
-from .executors import Enabled, FunctionExecutor, PTExecutor, explain_guard_failures
+from .executors import FunctionExecutor, PTExecutor, explain_guard_failures
 from .history import History
 from .notebook import run_blocking
 from .stats import Stats

@@ -8,7 +8,8 @@ import types
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .executors import Enabled, Executor, FunctionExecutor, PTExecutor, StartContext
+from .contexts import Enabled, StartContext
+from .executors import Executor, FunctionExecutor, PTExecutor
 from .policies import ErrorPolicy
 from .tokens import Token
 

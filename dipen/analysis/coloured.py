@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..contexts import Enabled, StartContext
 from ..errors import AnalysisError, DipenError
 from ..events import Firing
-from ..executors import Enabled, Executor, StartContext, create_executor
+from ..executors import Executor, create_executor
 from ..state import PlaceState
 from ..tokens import Token, freeze
 from .graph import ReachabilityGraph
