@@ -514,6 +514,12 @@ class Engine:
         """Campaign for every region this engine runs and recover what a predecessor left."""
         await self.leading.lead()
 
+    def begin(self) -> None:
+        """A run or a step begins: a stop or pause asked while none ran is forgotten (one
+        asked from now on, even while campaigning, ends it)."""
+        self._stop_requested = False
+        self._pause_requested = False
+
     def join(self) -> None:
         self.leading.join()
 
@@ -528,11 +534,14 @@ class Engine:
         next ``run``/``step`` (with a simulated clock, time stands still meanwhile)."""
         self._pause_requested = True
         self.wake()
+        self.leading.interrupt()
 
     def stop(self) -> None:
-        """Ask a running loop to stop; running firings are cancelled and their tokens returned."""
+        """Ask a running loop to stop; running firings are cancelled and their tokens returned.
+        A standby still waiting for its first leadership stops waiting."""
         self._stop_requested = True
         self.wake()
+        self.leading.interrupt()
 
     async def loop(self, **options: Any) -> tuple[str, int]:
         """Fire until quiescent (or, ``forever``, until stopped) or a condition holds; returns

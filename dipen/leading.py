@@ -135,8 +135,8 @@ class Leading:
     async def lead(self) -> None:
         """Campaign for every region this engine runs and does not lead; return once it leads
         at least one of them (its unfinished firings recovered) and stands by for the rest
-        (standbys of every region wait here). The campaigns still waiting go on while the
-        engine's loop runs."""
+        (standbys of every region wait here), or once a stop or pause is asked. The campaigns
+        still waiting go on while the engine's loop runs."""
         engine = self.engine
         self.failed = None
         for region in sorted(engine.regions):
@@ -146,6 +146,8 @@ class Leading:
             while True:
                 if self.failed is not None:
                     raise self.failed
+                if engine._stop_requested or engine._pause_requested:
+                    return  # stopped while standing by: the loop ends at once
                 campaigns = dict(self._campaigns)
                 settled = all(task.done() or region in self._waiting
                               for region, task in campaigns.items())
@@ -161,6 +163,10 @@ class Leading:
         except BaseException:
             await self.stop_campaigns()
             raise
+
+    def interrupt(self) -> None:
+        """A stop or pause was asked: a :meth:`lead` waiting for leadership returns."""
+        self._changed.set()
 
     def _standing_by(self, region: str) -> None:
         """A standby waits for another leader: it must not keep the others from finishing

@@ -48,9 +48,7 @@ async def run_loop(
     coordinator = engine.store.coordinator
     clock_marker = _CLOCK.set(engine.clock)
     engine._wakeup = wakeup = asyncio.Event()
-    engine._stop_requested = False
-    engine._pause_requested = False
-    engine._stop_error = None
+    engine._stop_error = None  # (a stop or pause asked since the run began is kept)
     reason = "quiescent"
     started = 0
     until_timer = None

@@ -515,6 +515,7 @@ class Runner:
             shown = RunProgress(self, max_firings=max_firings, until=until_time)
         reason = "interrupted"
         try:
+            self._engine.begin()
             self._engine.join()
             async with asyncio.timeout(timeout):
                 await self._engine.open()
@@ -559,8 +560,11 @@ class Runner:
         clock_marker = _CLOCK.set(self.clock)  # the firing's first steps run in this task
         try:
             engine = self._engine
+            engine.begin()
             await engine.open()
             await engine.lead()
+            if engine._stop_requested or engine._pause_requested:
+                return None  # stopped while it waited to lead
             if transition is not None:
                 record = engine.transition(transition)
                 if not record.mine:
@@ -680,7 +684,9 @@ class Runner:
         self._engine.pause()
 
     def stop(self) -> None:
-        """Stop a running ``run``: running firings are cancelled and their tokens go back.
+        """Stop a running ``run`` (or ``step``): running firings are cancelled and their
+        tokens go back; a standby still waiting to lead stops waiting and gives up its claim.
+        A stop asked while nothing runs does not affect the next ``run``.
 
         Examples
         --------

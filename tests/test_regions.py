@@ -184,6 +184,31 @@ def test_standby_takes_over(handover):
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("forever", [False, True], ids=["run", "service"])
+def test_a_standby_stops_when_asked_while_it_waits(forever):
+    async def main():
+        store = dipen.MemoryStore()
+        net = standby_net()
+        first = dipen.Runner(net, store=store, region="r1", node="first")
+        second = dipen.Runner(net, store=store, region="r1", node="second")
+        assert (await first.run()).reason == "quiescent"  # leads r1 from now on
+        standby = asyncio.create_task(second.run(forever=forever))
+        assert await is_waiting(standby)
+        second.stop()
+        summary = await asyncio.wait_for(standby, 5)
+        assert summary.reason == "stopped" and summary.firings == 0
+        assert store.leader("r1").node == "first"
+        assert (await store.candidates()) == {"r1": [("first", store.leader("r1").fence)]}
+        await put(store, "a", {"x": 1})  # the leader still fires, the stopped standby is gone
+        assert (await first.run()).firings == 1
+        # a stop asked while nothing runs does not end the next run
+        second.stop()
+        await first.close()
+        assert (await asyncio.wait_for(second.run(), 5)).reason == "quiescent"
+
+    asyncio.run(main())
+
+
 def test_deposed_leader_cannot_write():
     async def main():
         store = dipen.MemoryStore()

@@ -32,6 +32,30 @@ def test_a_service_runs_the_net_and_stops_cleanly(tmp_path, etcd_endpoints):
     assert "node solo runs net 'service'" in output and "stopped (stopped)" in output
 
 
+def test_a_standby_service_stops_cleanly_on_sigterm(tmp_path, etcd_endpoints):
+    prefix = f"service-{os.getpid()}-standby/"
+    target = write_net(tmp_path, 2, 30.0)
+    leader = start(target, etcd_endpoints, prefix, "worker")
+    spare = None
+    watcher = dipen.EtcdStore(etcd_endpoints, prefix=prefix)
+    try:
+        wait_for(lambda: state(etcd_endpoints, prefix).firings)
+        spare = start(target, etcd_endpoints, prefix, "spare")
+        wait_for(lambda: len(run_blocking(watcher.candidates()).get("default", [])) == 2)
+        spare.send_signal(signal.SIGTERM)  # it stands by: it stops at once, its claim goes
+        output, _ = spare.communicate(timeout=20)
+        assert spare.returncode == 0, output
+        assert "node spare stopped (stopped) after 0 firings" in output
+        assert [node for node, _ in run_blocking(watcher.candidates())["default"]] == ["worker"]
+        assert leader.poll() is None
+    finally:
+        run_blocking(watcher.close())
+        for running in (leader, spare):
+            if running is not None:
+                running.send_signal(signal.SIGTERM)
+                finish(running)
+
+
 def test_a_bad_target_is_a_clear_error(tmp_path):
     out = subprocess.run([sys.executable, "-m", "dipen", "run", str(tmp_path / "nope.py") + ":net"],
                          capture_output=True, text=True)
