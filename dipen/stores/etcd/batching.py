@@ -12,10 +12,10 @@ transaction on its way or an earlier queued commit waits, so commits on one plac
 in the order they came.
 
 A commit whose writer gives up (its task is cancelled) while it waits in the queue is not
-written. If the transaction of a batch is refused (a compare failed: one of the commits conflicts or
-lost its leadership), nothing of it was written: its commits are sent again one by one, each
-alone, so that each gets its own answer and error. A lost reply is settled as for a single
-commit, by looking for the batch's change record.
+written. If the transaction of a batch is refused (a compare failed: one of the commits
+conflicts or lost its leadership), nothing of it was written: its commits are sent again one
+by one, each alone, so that each gets its own answer and error. A lost reply is settled as
+for a single commit, by looking for the batch's change record.
 """
 
 from __future__ import annotations
