@@ -7,6 +7,7 @@ of them sharing a revision as its parts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 
 import pytest
@@ -47,16 +48,21 @@ def move(state: State, fence, i: int, firing: str, stale: bool = False) -> Commi
                   expect=((f"a{i}", rev),), fence=fence, node="n", time=float(i))
 
 
-async def opened(etcd, count: int):
+@contextlib.asynccontextmanager
+async def lanes_on_etcd(etcd, count: int):
+    """A store of ``lanes(count)`` under a fresh prefix and its leadership of the region;
+    closed afterwards."""
     store = EtcdStore(etcd.endpoints, prefix=f"batching/{next(_NAMES)}/")
-    await store.connect(lanes(count))
-    return store, await store.campaign("default", "n")
+    try:
+        await store.connect(lanes(count))
+        yield store, await store.campaign("default", "n")
+    finally:
+        await store.close()
 
 
 def test_concurrent_commits_on_disjoint_places_share_transactions(etcd):
     async def main():
-        store, fence = await opened(etcd, 24)
-        try:
+        async with lanes_on_etcd(etcd, 24) as (store, fence):
             before = await store.snapshot()
             seen: list[Change] = []
             unsubscribe = store.subscribe(seen.append, before.revision)
@@ -89,16 +95,13 @@ def test_concurrent_commits_on_disjoint_places_share_transactions(etcd):
                 **{f"a{i}": 0 for i in range(24)}, **{f"b{i}": 1 for i in range(24)}}
             assert after.marking()["b7"][0].data == {"lane": 7}
             unsubscribe()
-        finally:
-            await store.close()
 
     asyncio.run(main())
 
 
 def test_a_conflicting_commit_fails_alone_and_the_others_are_written(etcd):
     async def main():
-        store, fence = await opened(etcd, 10)
-        try:
+        async with lanes_on_etcd(etcd, 10) as (store, fence):
             before = await store.snapshot()
             outcomes = await asyncio.gather(*(
                 store.commit(move(before, fence, i, f"f{i}", stale=(i == 6))) for i in range(10)),
@@ -110,8 +113,6 @@ def test_a_conflicting_commit_fails_alone_and_the_others_are_written(etcd):
             assert counts["a6"] == 1 and counts["b6"] == 0
             assert all(counts[f"b{i}"] == 1 for i in range(10) if i != 6)
             assert len(await store.changes(before.revision)) == 9
-        finally:
-            await store.close()
         check_ledger(etcd.endpoints, store.prefix)
 
     asyncio.run(main())
@@ -119,8 +120,7 @@ def test_a_conflicting_commit_fails_alone_and_the_others_are_written(etcd):
 
 def test_commits_on_one_place_keep_their_order(etcd):
     async def main():
-        store, fence = await opened(etcd, 4)
-        try:
+        async with lanes_on_etcd(etcd, 4) as (store, fence):
             state = await store.snapshot()
             tokens = {i: state.places[f"a{i}"].tokens()[0].id for i in range(4)}
 
@@ -141,8 +141,6 @@ def test_commits_on_one_place_keep_their_order(etcd):
             assert changes[4].revision > changes[2].revision or (
                 changes[4].revision == changes[2].revision and changes[4].part > changes[2].part)
             assert [t.id for t in (await store.snapshot()).places["b1"].tokens()] == ["y", "z"]
-        finally:
-            await store.close()
 
     asyncio.run(main())
 
@@ -152,8 +150,7 @@ def test_a_batch_whose_reply_is_lost_is_looked_for_before_it_is_sent_again(etcd,
     import grpc
 
     async def main():
-        store, fence = await opened(etcd, 8)
-        try:
+        async with lanes_on_etcd(etcd, 8) as (store, fence):
             before = await store.snapshot()
             real, batches = store._kv.Txn, []
 
@@ -176,8 +173,6 @@ def test_a_batch_whose_reply_is_lost_is_looked_for_before_it_is_sent_again(etcd,
                 before.revision)
             assert (await store.snapshot()).marking().counts() == {
                 **{f"a{i}": 0 for i in range(8)}, **{f"b{i}": 1 for i in range(8)}}
-        finally:
-            await store.close()
         check_ledger(etcd.endpoints, store.prefix)
 
     asyncio.run(main())
@@ -206,8 +201,7 @@ def test_a_runner_of_many_rings_batches_and_ends_like_one_on_memory(etcd):
 
 def test_a_full_batch_goes_while_another_is_on_its_way_but_not_on_its_places(etcd):
     async def main():
-        store, fence = await opened(etcd, 40)
-        try:
+        async with lanes_on_etcd(etcd, 40) as (store, fence):
             before = await store.snapshot()
             real, log = store._kv.Txn, []
 
@@ -239,16 +233,13 @@ def test_a_full_batch_goes_while_another_is_on_its_way_but_not_on_its_places(etc
             assert (z.revision, z.part) > (x.revision, x.part)
             assert [t.id for t in (await store.snapshot()).places["b0"].tokens()] == [
                 "x-out", "z-out"]
-        finally:
-            await store.close()
 
     asyncio.run(main())
 
 
 def test_a_commit_given_up_before_it_was_sent_is_not_written(etcd):
     async def main():
-        store, fence = await opened(etcd, 6)
-        try:
+        async with lanes_on_etcd(etcd, 6) as (store, fence):
             before = await store.snapshot()
             first = asyncio.ensure_future(store.commit(move(before, fence, 0, "f0")))
             await asyncio.sleep(0)  # f0 is on its way; the others queue behind it
@@ -264,7 +255,5 @@ def test_a_commit_given_up_before_it_was_sent_is_not_written(etcd):
             assert sum(counts[f"b{i}"] for i in range(6)) == 5
             assert [c.firing for c in await store.changes(before.revision)] == [
                 "f0", "f1", "f2", "f4", "f5"]
-        finally:
-            await store.close()
 
     asyncio.run(main())

@@ -151,15 +151,22 @@ async def is_waiting(task):
     return not done
 
 
+async def leader_and_second() -> tuple[dipen.MemoryStore, dipen.Runner, dipen.Runner]:
+    """A store whose region r1 runner ``first`` leads (after one run), and a second runner
+    of r1, ``second``, not started."""
+    store = dipen.MemoryStore()
+    net = standby_net()
+    first = dipen.Runner(net, store=store, region="r1", node="first")
+    second = dipen.Runner(net, store=store, region="r1", node="second")
+    assert (await first.run()).reason == "quiescent"  # leads r1 from now on
+    assert store.leader("r1").node == "first"
+    return store, first, second
+
+
 @pytest.mark.parametrize("handover", ["close", "depose"])
 def test_standby_takes_over(handover):
     async def main():
-        store = dipen.MemoryStore()
-        net = standby_net()
-        first = dipen.Runner(net, store=store, region="r1", node="first")
-        second = dipen.Runner(net, store=store, region="r1", node="second")
-        assert (await first.run()).reason == "quiescent"  # leads r1 from now on
-        assert store.leader("r1").node == "first"
+        store, first, second = await leader_and_second()
 
         standby = asyncio.create_task(second.run())
         assert await is_waiting(standby), "a second runner for a led region must wait"
@@ -187,11 +194,7 @@ def test_standby_takes_over(handover):
 @pytest.mark.parametrize("forever", [False, True], ids=["run", "service"])
 def test_a_standby_stops_when_asked_while_it_waits(forever):
     async def main():
-        store = dipen.MemoryStore()
-        net = standby_net()
-        first = dipen.Runner(net, store=store, region="r1", node="first")
-        second = dipen.Runner(net, store=store, region="r1", node="second")
-        assert (await first.run()).reason == "quiescent"  # leads r1 from now on
+        store, first, second = await leader_and_second()
         standby = asyncio.create_task(second.run(forever=forever))
         assert await is_waiting(standby)
         second.stop()

@@ -3,6 +3,7 @@ against a real etcd (failover and other faults: ``test_faults.py``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -32,28 +33,36 @@ def test_a_service_runs_the_net_and_stops_cleanly(tmp_path, etcd_endpoints):
     assert "node solo runs net 'service'" in output and "stopped (stopped)" in output
 
 
+@contextlib.contextmanager
+def worker_and_spare(tmp_path, endpoints: list[str], prefix: str):
+    """Two ``dipen run`` processes of one region: ``worker`` leads (two 30 s jobs, one
+    firing), ``spare`` stands by; and a store watching them. Both are stopped afterwards."""
+    target = write_net(tmp_path, 2, 30.0)
+    worker = start(target, endpoints, prefix, "worker")
+    spare = None
+    watcher = dipen.EtcdStore(endpoints, prefix=prefix)
+    try:
+        wait_for(lambda: state(endpoints, prefix).firings)
+        spare = start(target, endpoints, prefix, "spare")
+        wait_for(lambda: len(run_blocking(watcher.candidates()).get("default", [])) == 2)
+        yield worker, spare, watcher
+    finally:
+        run_blocking(watcher.close())
+        for running in (worker, spare):
+            if running is not None:
+                running.send_signal(signal.SIGTERM)
+                finish(running)
+
+
 def test_a_standby_service_stops_cleanly_on_sigterm(tmp_path, etcd_endpoints):
     prefix = f"service-{os.getpid()}-standby/"
-    target = write_net(tmp_path, 2, 30.0)
-    leader = start(target, etcd_endpoints, prefix, "worker")
-    spare = None
-    watcher = dipen.EtcdStore(etcd_endpoints, prefix=prefix)
-    try:
-        wait_for(lambda: state(etcd_endpoints, prefix).firings)
-        spare = start(target, etcd_endpoints, prefix, "spare")
-        wait_for(lambda: len(run_blocking(watcher.candidates()).get("default", [])) == 2)
+    with worker_and_spare(tmp_path, etcd_endpoints, prefix) as (worker, spare, watcher):
         spare.send_signal(signal.SIGTERM)  # it stands by: it stops at once, its claim goes
         output, _ = spare.communicate(timeout=20)
         assert spare.returncode == 0, output
         assert "node spare stopped (stopped) after 0 firings" in output
         assert [node for node, _ in run_blocking(watcher.candidates())["default"]] == ["worker"]
-        assert leader.poll() is None
-    finally:
-        run_blocking(watcher.close())
-        for running in (leader, spare):
-            if running is not None:
-                running.send_signal(signal.SIGTERM)
-                finish(running)
+        assert worker.poll() is None
 
 
 def test_a_bad_target_is_a_clear_error(tmp_path):
@@ -64,14 +73,7 @@ def test_a_bad_target_is_a_clear_error(tmp_path):
 
 def test_status_shows_marking_firings_leaders_and_standbys(tmp_path, etcd_endpoints):
     prefix = f"service-{os.getpid()}-c/"
-    target = write_net(tmp_path, 2, 30.0)
-    process = start(target, etcd_endpoints, prefix, "worker")
-    spare = None
-    watcher = dipen.EtcdStore(etcd_endpoints, prefix=prefix)
-    try:
-        wait_for(lambda: state(etcd_endpoints, prefix).firings)
-        spare = start(target, etcd_endpoints, prefix, "spare")
-        wait_for(lambda: len(run_blocking(watcher.candidates()).get("default", [])) == 2)
+    with worker_and_spare(tmp_path, etcd_endpoints, prefix):
         out = subprocess.run(
             [sys.executable, "-m", "dipen", "status", "service", "--prefix", prefix,
              "--etcd", etcd_endpoints[0]], capture_output=True, text=True, timeout=30)
@@ -89,12 +91,6 @@ def test_status_shows_marking_firings_leaders_and_standbys(tmp_path, etcd_endpoi
         (leader, fence), (standby, later) = status["candidates"]["default"]
         assert (leader, standby) == ("worker", "spare") and fence < later
         assert status["leaders"]["default"] == [leader, fence]
-    finally:
-        run_blocking(watcher.close())
-        for running in (process, spare):
-            if running is not None:
-                running.send_signal(signal.SIGTERM)
-                finish(running)
     missing = subprocess.run(
         [sys.executable, "-m", "dipen", "status", "nothing-here", "--etcd", etcd_endpoints[0]],
         capture_output=True, text=True, timeout=30)
