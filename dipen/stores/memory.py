@@ -14,10 +14,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import CompactedError, FencingError, NetMismatchError, RunnerError, StoreError
+from ..errors import FencingError, NetMismatchError, RunnerError, StoreError
 from ..state import Change, Commit, State
 from ..tokens import Token
 from .base import Leadership, Store, net_differences
+from .changelog import ChangeLog
 
 if TYPE_CHECKING:
     from ..net import Net
@@ -50,7 +51,7 @@ class MemoryStore(Store):
         self._definition: dict | None = None  # type: ignore[type-arg]
         self._initial: dict[str, tuple] = {}  # type: ignore[type-arg]
         self._state: State | None = None
-        self._history: deque[Change] = deque(maxlen=history)
+        self._history = ChangeLog(history)
         self._subscribers: list[Callable[[Change], None]] = []
         self._leaders: dict[str, Leadership] = {}
         self._waiting: dict[str, deque[tuple[asyncio.Future[Leadership], Leadership]]] = {}
@@ -146,7 +147,7 @@ class MemoryStore(Store):
         on_error: Callable[[StoreError], None] | None = None,
     ) -> Callable[[], None]:
         # in one process nothing breaks between store and subscriber: on_error is never called
-        for change in self._since(after):
+        for change in self._history.since(after):
             callback(change)
         self._subscribers.append(callback)
 
@@ -156,21 +157,8 @@ class MemoryStore(Store):
 
         return unsubscribe
 
-    def _since(self, after: int, until: int | None = None) -> list[Change]:
-        history = self._history
-        if not history:
-            return []
-        first = history[0].revision
-        if after + 1 < first:
-            raise CompactedError(
-                f"revision {after + 1} was compacted (the history starts at revision {first}); "
-                "reload a snapshot"
-            )
-        last = history[-1].revision if until is None else min(until, history[-1].revision)
-        return [history[r - first] for r in range(max(after + 1, first), last + 1)]
-
     async def changes(self, since: int = 0, until: int | None = None) -> list[Change]:
-        return self._since(since, until)
+        return self._history.since(since, until)
 
     async def commit(self, commit: Commit) -> Change:
         return self.commit_now(commit)
