@@ -223,12 +223,11 @@ class Token(tuple):  # type: ignore[type-arg]
     firing: str | None = _tuplegetter(2, "Id of the firing that has taken this token, or None.")
 
     def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
-        data = tuple.__getitem__(self, 1)
         try:
-            return data[key]
+            return self.data[key]
         except TypeError:
-            if data is None:
-                raise KeyError(f"token {tuple.__getitem__(self, 0)!r} has no data") from None
+            if self.data is None:
+                raise KeyError(f"token {self.id!r} has no data") from None
             raise
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -276,18 +275,19 @@ class Token(tuple):  # type: ignore[type-arg]
         TokenError
             If the token's data is not a dict, or a value is not JSON.
         """
-        token_id, data = self.id, self.data
-        if data is None:
-            data = {}
-        elif not isinstance(data, dict):
-            raise TokenError(
-                f"token {token_id!r}: update() needs dict data, not {type(data).__name__}; "
-                "use replace(data)"
-            )
+        data = self.data
+        if type(data) is not FrozenDict:
+            if data is None:
+                data = {}
+            elif not isinstance(data, dict):
+                raise TokenError(
+                    f"token {self.id!r}: update() needs dict data, not {type(data).__name__}; "
+                    "use replace(data)"
+                )
         for key, value in fields.items():
             if type(value) not in _FROZEN:
-                fields[key] = freeze(value, f"token {token_id!r}, field {key!r}")
-        return tuple.__new__(Token, (token_id, FrozenDict(data, **fields), self.firing))
+                fields[key] = freeze(value, f"token {self.id!r}, field {key!r}")
+        return tuple.__new__(Token, (self.id, FrozenDict({**data, **fields}), self.firing))
 
 
 def _describe(tokens: tuple[Token, ...], limit: int = 4) -> str:

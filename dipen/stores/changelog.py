@@ -71,14 +71,20 @@ class ChangeLog:
 
     def append(self, change: Change) -> None:
         """Keep ``change``, flat if it moves one token (see the module's description)."""
-        (revision, at, node, kind, firing, transition, region, take, remove, add, release,
-         note, _part, parts) = change
-        if (kind != "fire" or take or release or note is not None or parts != 1
-                or len(remove) != 1 or len(add) != 1):
+        if (change[3] == "fire" and len(change[8]) == 1 and len(change[9]) == 1
+                and not change[7] and not change[10]):
+            self.append_move(change)
+        else:
+            self._entries.append(change)
+
+    def append_move(self, change: Change) -> None:
+        """Keep ``change``, a ``"fire"`` change that removes one token and adds one and takes
+        and releases nothing (what :meth:`State.move <dipen.state.State.move>` writes)."""
+        (revision, at, node, _, firing, transition, region, _, ((place, token_id),),
+         ((target, token),), _, note, _, parts) = change
+        if note is not None or parts != 1:
             self._entries.append(change)
             return
-        ((place, token_id),) = remove
-        ((target, token),) = add
         data = _item(token, 1)
         if type(data) is FrozenDict:
             self._entries.append((revision, at, node, firing, transition, region, place,

@@ -187,7 +187,9 @@ class MemoryStore(Store):
     def _write(self, commit: Commit) -> Change:
         state = self._state or self._require()
         change = state.move(commit)  # the commonest change, checked and applied in one
-        if change is None:
+        if change is not None:
+            self._history.append_move(change)
+        else:
             state.check(commit)
             kind, firing, transition, region, take, remove, add, release, _, _, at, node, note = commit
             change = _new_change(Change, (state.revision + 1, at, node, kind, firing, transition,
@@ -196,7 +198,7 @@ class MemoryStore(Store):
             if kind == "migrate":
                 self._definition = note["definition"]
                 self._initial = {p["name"]: p["tokens"] for p in self._definition["places"]}  # type: ignore[index]
-        self._history.append(change)
+            self._history.append(change)
         for callback in self._subscribers:
             callback(change)
         return change
