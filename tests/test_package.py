@@ -52,8 +52,9 @@ def test_bench_command_prints_rates():
         capture_output=True, text=True, check=True,
     )
     lines = [line for line in out.stdout.splitlines() if "firings/s" in line]
-    assert len(lines) == 3
-    assert "N=1 " in lines[0] and "N=64" in lines[1] and lines[2].startswith("bare")
+    assert len(lines) == 4
+    assert "N=1 " in lines[0] and "N=64" in lines[1]
+    assert lines[2].startswith("bare") and "sleep(0)" in lines[3]
 
 
 def test_cli_rejects_unknown_command():
