@@ -104,12 +104,12 @@ SHOP = textwrap.dedent('''
 
     @net.transition(take="inbox", give="packed", region="front")
     async def pack(token):
-        await asyncio.sleep(0.03)
+        await asyncio.sleep(0.1)  # 30 jobs take 3 s: the migration lands while most wait
         return token
 
     @net.transition(take="packed", give="done", region="REGION")
     async def ship(token):
-        await asyncio.sleep(0.03)
+        await asyncio.sleep(0.1)
         return token
 ''')
 

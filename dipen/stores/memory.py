@@ -96,7 +96,7 @@ class MemoryStore(Store):
             for name, initial in self._initial.items()
             for data in initial
         )
-        self.commit_now(Commit("init", None, None, None, add=add, time=time.time(), node="store"))
+        self._write(Commit("init", None, None, None, add=add, time=time.time(), node="store"))
 
     async def definition(self) -> dict:  # type: ignore[type-arg]
         self._require()
@@ -182,6 +182,9 @@ class MemoryStore(Store):
                 f"node {commit.node!r} no longer leads region {fence.region!r}; "
                 f"its {commit.kind} of transition {commit.transition!r} was not written"
             )
+        return self._write(commit)
+
+    def _write(self, commit: Commit) -> Change:
         state = self._state or self._require()
         change = state.move(commit)  # the commonest change, checked and applied in one
         if change is not None:
@@ -235,7 +238,7 @@ class MemoryStore(Store):
             for name, initial in self._initial.items()
             for data in initial
         )
-        self.commit_now(Commit("put", None, None, None, remove=remove, add=add, time=time.time(),
+        self._write(Commit("put", None, None, None, remove=remove, add=add, time=time.time(),
                            node="store", note="reset"))
 
     # -- leadership ----------------------------------------------------------------------------
