@@ -52,9 +52,9 @@ def test_bench_command_prints_rates():
         capture_output=True, text=True, check=True,
     )
     lines = [line for line in out.stdout.splitlines() if "firings/s" in line]
-    assert len(lines) == 4
-    assert "N=1 " in lines[0] and "N=64" in lines[1]
-    assert lines[2].startswith("bare") and "sleep(0)" in lines[3]
+    assert len(lines) == 5
+    assert "N=1 " in lines[0] and "N=64" in lines[1] and "default 100,000 events" in lines[2]
+    assert lines[3].startswith("bare") and "sleep(0)" in lines[4]
 
 
 def test_cli_rejects_unknown_command():
