@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from .events import Firing
-from .tokens import FrozenDict, Token
+from .tokens import Token, data_at, flat_data
 
 __all__ = ["flatten", "unflatten"]
 
@@ -50,16 +50,9 @@ def flatten(firing: Firing) -> tuple[Any, ...]:
             out.append(place)
             out.append(len(group))
             for token in group:
-                data = token.data
                 out.append(token.id)
                 out.append(token.firing)
-                if type(data) is FrozenDict:
-                    out.append(len(data))
-                    out += data
-                    out += data.values()
-                else:
-                    out.append(-1)
-                    out.append(data)
+                out += flat_data(token.data)
     return tuple(out)
 
 
@@ -80,15 +73,8 @@ def unflatten(record: tuple[Any, ...]) -> Firing:
             at += 2
             group = []
             for _ in range(count):
-                token_id, holder, keys = record[at], record[at + 1], record[at + 2]
-                if keys < 0:
-                    data = record[at + 3]
-                    at += 4
-                else:
-                    start = at + 3
-                    data = FrozenDict(zip(record[start:start + keys],
-                                          record[start + keys:start + 2 * keys]))
-                    at = start + 2 * keys
+                token_id, holder = record[at], record[at + 1]
+                data, at = data_at(record, at + 2)
                 group.append(_new(Token, (token_id, data, holder)))
             tokens[place] = tuple(group)
         maps.append(tokens)

@@ -120,6 +120,39 @@ def freeze(value: Any, where: str = "token data") -> Any:
     )
 
 
+def flat_data(data: Any) -> tuple[Any, ...]:
+    """Token data as a flat tuple for a long-lived history (no tuple inside for a dict of
+    scalars, which the garbage collector can then stop tracking): ``(n, *keys, *values)`` for
+    a :class:`FrozenDict` of ``n`` keys, else ``(-1, data)``. :func:`data_at` reads it back.
+
+    Examples
+    --------
+    >>> flat_data(freeze({"n": 1, "s": "x"})), flat_data(7)
+    ((2, 'n', 's', 1, 'x'), (-1, 7))
+    """
+    if type(data) is FrozenDict:
+        return (len(data), *data, *data.values())
+    return (-1, data)
+
+
+def data_at(record: tuple[Any, ...], at: int) -> tuple[Any, int]:
+    """The token data :func:`flat_data` put at position ``at`` of ``record``, and the position
+    after it.
+
+    Examples
+    --------
+    >>> record = ("t1", *flat_data(freeze({"n": 1, "s": "x"})), "next")
+    >>> data_at(record, 1)
+    ({'n': 1, 's': 'x'}, 6)
+    """
+    keys = record[at]
+    if keys < 0:
+        return record[at + 1], at + 2
+    start = at + 1
+    end = start + 2 * keys
+    return FrozenDict(zip(record[start:start + keys], record[start + keys:end])), end
+
+
 class JsonCodec:
     """The default codec: token data is JSON; ``prepare`` checks and freezes, ``encode``/``decode``
     turn it into bytes for stores that need them.

@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import CompactedError
 from ..state import Change
-from ..tokens import FrozenDict, Token
+from ..tokens import FrozenDict, Token, data_at
 
 __all__ = ["ChangeLog"]
 
@@ -85,7 +85,7 @@ class ChangeLog:
         if note is not None or parts != 1:
             self._entries.append(change)
             return
-        data = _item(token, 1)
+        data = _item(token, 1)  # kept as tokens.flat_data keeps it, written out: the hot path
         if type(data) is FrozenDict:
             self._entries.append((revision, at, node, firing, transition, region, place,
                                   token_id, target, _item(token, 0), _item(token, 2),
@@ -126,11 +126,7 @@ class ChangeLog:
 
 def _unflatten(entry: tuple[Any, ...]) -> Change:
     """The change a flat entry was made from."""
-    revision, at, node, firing, transition, region, place, token_id, target, moved, holder, keys = entry[:12]
-    if keys < 0:
-        data = entry[12]
-    else:
-        data = FrozenDict(zip(entry[12:12 + keys], entry[12 + keys:]))
-    token = _new(Token, (moved, data, holder))
+    revision, at, node, firing, transition, region, place, token_id, target, moved, holder = entry[:11]
+    token = _new(Token, (moved, data_at(entry, 11)[0], holder))
     return _new(Change, (revision, at, node, "fire", firing, transition, region, (),
                          ((place, token_id),), ((target, token),), (), None, 0, 1))
