@@ -398,6 +398,9 @@ class Engine:
             self.leading.lose(record.region, exc)
             return False
         firing.committed = True
+        if commit.fence is not None and self.leaders.get(record.region) is not commit.fence:
+            await self.leading.abandon(record, firing)  # the leadership went while it was sent
+            return False
         self._started(firing, change.revision, take)
         return True
 
@@ -459,6 +462,15 @@ class Engine:
         except ConflictError:  # its inputs changed while it ran (it was never written): again
             self._settled(record, firing, now)
             firing.state = "conflict"
+            return
+        except StoreError as exc:
+            if firing.id in self._active:
+                raise
+            # its region's leadership was lost while the finish was sent: the store holds
+            # whatever the recovery of the next leadership made of it
+            _LOGGER.warning("the finish of firing %s of %r was not written (%s); its region's "
+                            "leadership was lost meanwhile", firing.id, record.name, exc,
+                            extra={"transition": record.name, "firing": firing.id})
             return
         self._settled(record, firing, now)
         revision = change.revision

@@ -16,6 +16,8 @@ from .state import Commit
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .events import Firing
+    from .schedule import TransitionRecord
     from .stores.base import Leadership
 
 __all__ = ["Leading"]
@@ -187,6 +189,41 @@ class Leading:
         self.engine.idle = True
         self.engine.store.coordinator.leave(self.engine)
 
+    async def abandon(self, record: TransitionRecord, firing: Firing) -> None:
+        """The start of ``firing`` was written although the leadership of its region it was
+        sent under was lost meanwhile (a lost reply, sent again after the store came back): it
+        does not run here. If this engine leads the region again, it gives the tokens back
+        now, since the recovery of its new leadership may have looked before the start was
+        written; otherwise the next leader's recovery does."""
+        engine = self.engine
+        engine._settled(record, firing, engine.clock.now())
+        region = record.region
+        _LOGGER.warning("firing %s of %r started while the leadership of region %r was lost; "
+                        "it does not run", firing.id, record.name, region,
+                        extra={"transition": record.name, "firing": firing.id})
+        if region in engine.leaders:
+            try:
+                await self._give_back(region, firing.id, record.name, firing.pairs)
+            except (FencingError, UnavailableError) as exc:
+                self.lose(region, exc)
+            engine._mark(record)
+
+    async def _give_back(self, region: str, firing_id: str, transition: str,
+                         release: tuple[tuple[str, str], ...]) -> None:
+        """Return the tokens a firing of ``region`` holds in the store; a firing that has
+        ended meanwhile (its own runner finished it, or a recovery returned it) is logged."""
+        engine = self.engine
+        try:
+            await engine._write(Commit("return", firing_id, transition, region, release=release,
+                                       fence=engine.leaders.get(region),
+                                       time=engine.clock.now(), node=engine.node,
+                                       note="recovered"))
+        except (FencingError, UnavailableError):
+            raise
+        except StoreError as exc:  # ended meanwhile: nothing to return
+            _LOGGER.warning("could not return the tokens of firing %s: %s", firing_id, exc,
+                            extra={"transition": transition, "firing": firing_id})
+
     async def _recover(self, region: str) -> None:
         state = self.engine.state
         assert state is not None
@@ -196,21 +233,10 @@ class Leading:
             record = self.engine._transitions.get(stored.transition)
             if record is None:
                 continue
-            release = stored.taken
             _LOGGER.warning("returning the tokens of unfinished firing %s of %r", record_id,
                             stored.transition, extra={"transition": stored.transition,
                                                       "firing": record_id})
-            try:
-                await self.engine._write(
-                    Commit("return", record_id, stored.transition, region, release=release,
-                           fence=self.engine.leaders.get(region), time=self.engine.clock.now(),
-                           node=self.engine.node, note="recovered")
-                )
-            except (FencingError, UnavailableError):
-                raise
-            except StoreError as exc:  # ended meanwhile by its own runner: nothing to return
-                _LOGGER.warning("could not return the tokens of firing %s: %s", record_id, exc,
-                                extra={"transition": stored.transition, "firing": record_id})
+            await self._give_back(region, record_id, stored.transition, stored.taken)
             self.engine._mark(record)
 
     async def resign(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from support import eventually
 
 import dipen
 from dipen.events import FiringFinished, FiringStarted, MarkingChanged
@@ -464,3 +465,81 @@ def test_shared_simulated_clock_across_regions():
         assert finished == [660.0, 1260.0]
 
     asyncio.run(main())
+
+
+def late_store(kind):
+    """A store seen as etcd is (awaited commits, a watch) that holds the first ``kind`` commit
+    until ``written`` is set (``sending`` says it is on its way) and then writes it under the
+    leadership it was sent with: etcd does that when a reply was lost and the lease outlived a
+    restart, and the commit is sent again."""
+    from conftest import ReplicaMemoryStore
+
+    sending, written = asyncio.Event(), asyncio.Event()
+
+    class Late(ReplicaMemoryStore):
+        held = True
+
+        async def commit(self, commit):  # type: ignore[override]
+            if commit.kind == kind and self.held:
+                self.held = False
+                sending.set()
+                await written.wait()
+                return dipen.MemoryStore._write(self, commit)
+            return await super().commit(commit)
+
+    return Late(), sending, written
+
+
+def one_slow_job():
+    net = dipen.Net("late").place("a", tokens=1).place("b")
+    finished = []
+
+    @net.transition(take="a", give="b")
+    async def work(token):
+        await asyncio.sleep(0.01)
+        finished.append(dipen.current_firing().id)
+        return token
+
+    return net, finished
+
+
+def serve_through_a_lost_leadership(net, held):
+    """A service runs ``net`` on a :func:`late_store` holding its first ``held`` commit; while
+    that is on its way the region is taken away and the service wins it again; then the commit
+    arrives. Ends once the token is in ``b``: the run's summary and the store."""
+    async def main():
+        store, sending, written = late_store(held)
+        runner = dipen.Runner(net, store=store, node="solo")
+        service = runner.start(forever=True)
+        await sending.wait()
+        lost = store.depose("default")
+        await eventually(lambda: store.leader("default") not in (None, lost)
+                         and not dipen.MemoryStore.live(store).firings)
+        written.set()
+        await eventually(lambda: store.marking_now().counts() == {"a": 0, "b": 1})
+        runner.stop()
+        return await service, store
+
+    return asyncio.run(main())
+
+
+def test_a_start_written_after_its_leadership_was_lost_does_not_run():
+    """The firing does not run on, and its tokens go back at once: the recovery of the new
+    leadership looked before the start was there."""
+    net, finished = one_slow_job()
+    summary, store = serve_through_a_lost_leadership(net, "start")
+    assert summary.reason == "stopped" and not dipen.MemoryStore.live(store).firings
+    changes = [(c.kind, c.firing, c.note) for c in asyncio.run(store.changes(1))]
+    abandoned = changes[0][1]
+    assert changes[0][0] == "start" and ("return", abandoned, "recovered") in changes
+    assert len(finished) == 1 and finished[0] != abandoned  # it ran once: the second firing
+
+
+def test_a_finish_refused_after_its_leadership_was_lost_does_not_stop_the_runner():
+    """The new leadership's recovery gave the tokens back before the finish arrived: the store
+    refuses it, and the runner goes on (the token fires again) instead of stopping with the
+    store's error."""
+    net, _ = one_slow_job()
+    summary, store = serve_through_a_lost_leadership(net, "finish")
+    assert summary.reason == "stopped"
+    assert [c.kind for c in asyncio.run(store.changes(1))] == ["start", "return", "start", "finish"]
