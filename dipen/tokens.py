@@ -9,7 +9,7 @@ so that nobody can change a stored token behind the store's back.
 from __future__ import annotations
 
 from collections import _tuplegetter  # type: ignore[attr-defined]  # the C accessor namedtuple uses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .errors import TokenError
@@ -135,7 +135,7 @@ def flat_data(data: Any) -> tuple[Any, ...]:
     return (-1, data)
 
 
-def data_at(record: tuple[Any, ...], at: int) -> tuple[Any, int]:
+def data_at(record: Sequence[Any], at: int) -> tuple[Any, int]:
     """The token data :func:`flat_data` put at position ``at`` of ``record``, and the position
     after it.
 

@@ -65,25 +65,33 @@ def test_every_change_reads_back_equal_and_frozen():
     assert list(back[1].add[0][1].data) == ["n", "name", "ok", "none", "real"]  # key order kept
 
 
-def test_only_single_token_moves_are_flat():
+def test_only_single_token_moves_are_kept_in_cells():
     log = ChangeLog()
     for change in CHANGES:
         log.append(change)
-    flat = [change.revision for change in CHANGES if type(log.entry(change.revision)) is tuple]
+    flat = [change.revision for change in CHANGES if type(log.entry(change.revision)) is list]
     assert flat == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert log.entry(11) is CHANGES[10] and log.entry(15) is CHANGES[14]
 
 
-def test_a_flat_move_is_untracked_by_the_first_young_collection():
+def test_keeping_a_move_makes_no_object_for_the_collector():
+    moves = [move(revision, {"n": revision, "name": "x"}, holder="f1") for revision in range(1, 2001)]
     log = ChangeLog()
-    for change in CHANGES:
-        log.append(change)
-    gc.collect(0)
-    # scalar data: nothing in the entry can hold a reference cycle
-    assert [r for r in (2, 4, 5, 6, 8, 9) if gc.is_tracked(log.entry(r))] == []
-    # containers in the data keep their entry tracked (and correct)
-    assert gc.is_tracked(log.entry(3)) and gc.is_tracked(log.entry(7))
-    # a Change record is a tuple subclass: always tracked
-    assert gc.is_tracked(log.entry(12))
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        for change in moves:
+            log.append(change)
+        after = len(gc.get_objects())
+    finally:
+        gc.enable()
+    assert after == before
+    assert log.since(1999) == moves[1999:]
+    # containers in the data are the token's own (tracked as they were) and read back equal
+    nested = move(2001, {"deep": {"k": [1, 2]}})
+    log.append(nested)
+    assert log.since(2000) == [nested]
 
 
 def test_ranges_of_a_full_and_of_a_bounded_log():
@@ -101,6 +109,30 @@ def test_ranges_of_a_full_and_of_a_bounded_log():
         log.since(9)
 
 
+def test_a_bounded_log_keeps_its_last_changes_however_many_came():
+    for limit in (1, 2, 3, 4):
+        log = ChangeLog(limit)
+        for count, change in enumerate(CHANGES, 1):
+            log.append(change)
+            kept = CHANGES[max(0, count - limit):count]
+            assert len(log) == len(kept)
+            assert log.since(kept[0].revision - 1) == kept
+            if count <= limit:
+                assert log.since(0) == kept
+            if count > limit:
+                with pytest.raises(dipen.CompactedError, match=f"starts at revision {kept[0].revision}"):
+                    log.since(kept[0].revision - 2)
+    moves = [move(revision, {"n": revision}) for revision in range(1, 1001)]
+    for limit in (1, 10, 100):
+        log = ChangeLog(limit)
+        for change in moves:
+            log.append(change)
+            assert log.since(change.revision - 1) == [change]
+        assert log.since(1000 - limit) == moves[-limit:] and len(log) == limit
+        # what it forgot is gone: it never keeps more than twice its limit and a block
+        assert len(log._cells) <= (2 * limit + 64) * len(log.entry(1000))
+
+
 def test_a_run_on_the_memory_store_keeps_its_history_out_of_the_collectors_way():
     store = dipen.MemoryStore()
     seen = []
@@ -113,8 +145,9 @@ def test_a_run_on_the_memory_store_keeps_its_history_out_of_the_collectors_way()
 
     assert asyncio.run(main()).firings == 200
     assert asyncio.run(store.changes(1)) == seen  # read back equal to what was delivered
-    gc.collect(0)
-    tracked = [c.revision for c in seen if gc.is_tracked(store._history.entry(c.revision))]
-    assert tracked == []
+    assert [type(store._history.entry(c.revision)) for c in seen] == [list] * 200
+    cells = store._history._cells
+    assert type(cells[0]) is Change  # the net's initial marking, kept as it is
+    assert [cell for cell in cells[1:] if gc.is_tracked(cell)] == []
     # the last token of ring 0 went 50 firings round its ring, counting down
     assert store.marking_now().data()["p1_0"] == [{"counter": 0}]
