@@ -28,7 +28,7 @@ from .events import (
     MarkingChanged, StoreInterrupted,
 )
 from .executors import create_executor
-from .inline import inline_place
+from .inline import LATER, Later, inline_place
 from .leading import Leading
 from .loop import run_loop
 from .manual import Manual
@@ -48,7 +48,6 @@ __all__ = ["Engine"]
 
 _LOGGER = logging.getLogger("dipen.engine")
 _new_token = _new_tuple = tuple.__new__  # skips the Python-level __new__ of named tuples
-_COROUTINE = types.CoroutineType
 #: Seconds a replica waits to see its own write through the store's subscription before it
 #: reloads a snapshot instead.
 CATCH_UP_TIMEOUT = 10.0
@@ -73,6 +72,8 @@ class Engine:
         self.node = node
         self.emit = emit
         self.stats = stats
+        self.debug = False
+        self.read_logging()
         self.regions = frozenset(net.regions) if regions is None else regions
         self.state: State | None = None
         self.leaders: dict[str, Leadership] = {}
@@ -138,6 +139,7 @@ class Engine:
                     transition, create_executor(self.net, transition),
                     transition.region in self.regions,
                 )
+                record.tally = self.stats.tally(name)
                 self._transitions[name] = record
             record.context = StartContext(transition, state.places, self.clock.now)
             record.reserve = tuple(
@@ -205,6 +207,13 @@ class Engine:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+    def read_logging(self) -> None:
+        """Whether firings are logged at DEBUG (``self.debug``): read from the logger when a
+        run or step begins and whenever the engine lets the event loop run
+        (:func:`~dipen.loop.run_loop`), where a change of the logging set-up can happen, not
+        for every firing."""
+        self.debug = _LOGGER.isEnabledFor(logging.DEBUG)
 
     def transition(self, name: str) -> TransitionRecord:
         try:
@@ -335,12 +344,20 @@ class Engine:
             places = self.state.places  # type: ignore[union-attr]  # a reload may have replaced it
         for place, weight in record.reserve:
             places[place].reserved += weight
-        return await self.drive(record, firing)
+        outcome = self.drive(record, firing)
+        if type(outcome) is LATER:
+            return await outcome  # type: ignore[no-any-return,misc]
+        return outcome  # type: ignore[return-value]
 
-    async def drive(self, record: TransitionRecord, firing: Firing) -> Firing | None:
+    def drive(self, record: TransitionRecord, firing: Firing) -> Firing | None | Later:
         """Run the code of a firing that has its tokens (``firing.pairs``) as far as it goes
-        without waiting, then finish it, or let it go on as a task when it waits; ``None``
-        if the store refused it (the transition is checked again)."""
+        without waiting, then finish it, or let it go on as a task when it waits: the firing,
+        or ``None`` if the store refused it (the transition is checked again).
+
+        What needs waiting (writing a store over the network, handling a failure, starting
+        the task of code that waits) is done by the coroutine returned instead, which gives
+        the same; a caller awaits it: ``if type(outcome) is LATER: outcome = await outcome``.
+        A firing that runs through on a store in this process needs no coroutine at all."""
         record.running += 1
         record.wait_for = None
         self._active[firing.id] = (record, firing, None)
@@ -348,16 +365,29 @@ class Engine:
         try:
             try:
                 result = record.executor.fire(firing, self.clock.now)
-                if type(result) is _COROUTINE:
+                if type(result) is LATER:
                     pending = result.send(None)
-                    return await self._went_on(record, firing, result, pending)
+                    return self._went_on(record, firing, result, pending)
             except StopIteration as stop:
                 result = stop.value
             except Exception as exc:
-                await self.outcomes._fail(record, firing, exc)
-                return firing
+                return self._failed(record, firing, exc)
         finally:
             _CURRENT_FIRING.reset(marker)
+        if self._commit_now is None:
+            return self._finished(record, firing, result)
+        try:
+            add = self.placement.outputs(record, firing, result)
+        except (ExecutorError, TokenError) as exc:
+            return self._failed(record, firing, exc)
+        self.finish_now(record, firing, add)
+        return None if firing.state == "conflict" else firing
+
+    async def _failed(self, record: TransitionRecord, firing: Firing, exc: Exception) -> Firing:
+        await self.outcomes._fail(record, firing, exc)
+        return firing
+
+    async def _finished(self, record: TransitionRecord, firing: Firing, result: Any) -> Firing | None:
         await self.finish(record, firing, result)
         return None if firing.state == "conflict" else firing
 
@@ -366,12 +396,16 @@ class Engine:
     ) -> Firing | None:
         """The ``run`` of ``firing`` waits for something (``pending``): from here on it runs
         as a task, so its start must be in the store first; ``None`` if the store refused it.
-        Called while the firing's context (``current_firing``) is set: the task inherits it."""
+        The task runs in the firing's context (``current_firing``)."""
         if not firing.committed and not await self._commit_start(record, firing, firing.pairs):
             coroutine.close()
             self._settled(record, firing, firing.started)
             return None
-        task = asyncio.get_running_loop().create_task(resume(coroutine, pending))
+        marker = _CURRENT_FIRING.set(firing)
+        try:
+            task = asyncio.get_running_loop().create_task(resume(coroutine, pending))
+        finally:
+            _CURRENT_FIRING.reset(marker)
         self._active[firing.id] = (record, firing, task)
         self.running += 1
         task.add_done_callback(lambda done: self._done(record, firing, done))
@@ -415,7 +449,7 @@ class Engine:
 
     def _started(self, firing: Firing, revision: int, take: tuple[tuple[str, str], ...]) -> None:
         self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
-        if _LOGGER.isEnabledFor(logging.DEBUG):
+        if self.debug:
             _log_start(firing, take)
 
     def _done(self, record: TransitionRecord, firing: Firing, task: asyncio.Task[Any]) -> None:
@@ -445,35 +479,44 @@ class Engine:
         except (ExecutorError, TokenError) as exc:
             await self.outcomes._fail(record, firing, exc)
             return
+        commit = self.finish_now(record, firing, add)
+        if commit is not None:  # to be written over the network
+            try:
+                change = await self._write(commit)
+            except StoreError as exc:
+                self._not_ended(record, firing, commit, exc)
+                return
+            self.finish_now(record, firing, add, change)
+
+    def finish_now(
+        self, record: TransitionRecord, firing: Firing, add: tuple[tuple[str, Token], ...],
+        written: Change | None = None,
+    ) -> Commit | None:
+        """:meth:`finish` without waiting, ``add`` being the ``(place, token)`` pairs to place:
+        on a store written synchronously all of it; on a store written over the network, the
+        commit to write is returned, and once it is written the caller calls again with the
+        change it became (``written``) for the rest."""
         committed = firing.committed
-        now = self.clock.now()
-        # a firing that never waited is written as one change: start and finish together
-        commit = _new_tuple(Commit, (
-            "finish" if committed else "fire", firing.id, record.name, record.region, (),
-            firing.pairs, add, (),
-            () if committed or self._synchronous else self.expect(record, firing),
-            self.leaders.get(record.region), now, self.node, None))
-        commit_now = self._commit_now
-        try:
-            change = commit_now(commit) if commit_now is not None else await self._write(commit)
-        except (FencingError, UnavailableError) as exc:
-            self.leading.lose(record.region, exc)
-            return
-        except ConflictError:  # its inputs changed while it ran (it was never written): again
-            self._settled(record, firing, now)
-            firing.state = "conflict"
-            return
-        except StoreError as exc:
-            if firing.id in self._active:
-                raise
-            # its region's leadership was lost while the finish was sent: the store holds
-            # whatever the recovery of the next leadership made of it
-            _LOGGER.warning("the finish of firing %s of %r was not written (%s); its region's "
-                            "leadership was lost meanwhile", firing.id, record.name, exc,
-                            extra={"transition": record.name, "firing": firing.id})
-            return
+        if written is None:
+            now = self.clock.now()
+            # a firing that never waited is written as one change: start and finish together
+            commit = _new_tuple(Commit, (
+                "finish" if committed else "fire", firing.id, record.name, record.region, (),
+                firing.pairs, add, (),
+                () if committed or self._synchronous else self.expect(record, firing),
+                self.leaders.get(record.region), now, self.node, None))
+            commit_now = self._commit_now
+            if commit_now is None:
+                return commit  # type: ignore[no-any-return]
+            try:
+                written = commit_now(commit)
+            except StoreError as exc:
+                self._not_ended(record, firing, commit, exc)
+                return None
+        else:
+            now = written.time  # the commit's
+        revision = written.revision  # type: ignore[union-attr]
         self._settled(record, firing, now)
-        revision = change.revision
         if not committed:
             firing.committed = True
             self.emit(_new_tuple(FiringStarted, (firing.started, revision, firing)))
@@ -487,17 +530,36 @@ class Engine:
             firing.placed = placed
         firing.state = "finished"
         record.failures = 0
-        self.stats.fired(record.name, now - firing.started)
+        tally = record.tally
+        tally[0] += 1
+        tally[1] += now - firing.started
         self.emit(_new_tuple(FiringFinished, (now, revision, firing)))
         if self.manual.serving:
             self.manual.ended(firing, "finished")
-        if _LOGGER.isEnabledFor(logging.DEBUG):
+        if self.debug:
             if not committed:
                 _log_start(firing, firing.pairs)
             tokens = [t.id for _, t in add]
             _LOGGER.debug("finish %s %s placing %s", record.name, firing.id, tokens,
                           extra={"transition": record.name, "firing": firing.id,
                                  "tokens": tokens})
+        return None
+
+    def _not_ended(self, record: TransitionRecord, firing: Firing, commit: Commit, exc: StoreError) -> None:
+        """The store refused the end of ``firing`` (``commit``) with ``exc``."""
+        if isinstance(exc, (FencingError, UnavailableError)):
+            self.leading.lose(record.region, exc)
+        elif isinstance(exc, ConflictError):  # its inputs changed while it ran (it was never written): again
+            self._settled(record, firing, commit.time)
+            firing.state = "conflict"
+        elif firing.id in self._active:
+            raise exc
+        else:
+            # its region's leadership was lost while the finish was sent: the store holds
+            # whatever the recovery of the next leadership made of it
+            _LOGGER.warning("the finish of firing %s of %r was not written (%s); its region's "
+                            "leadership was lost meanwhile", firing.id, record.name, exc,
+                            extra={"transition": record.name, "firing": firing.id})
 
     def _settled(self, record: TransitionRecord, firing: Firing, now: float) -> None:
         if self._active.pop(firing.id, None) is None:
@@ -531,6 +593,7 @@ class Engine:
         asked from now on, even while campaigning, ends it)."""
         self._stop_requested = False
         self._pause_requested = False
+        self.read_logging()
 
     def join(self) -> None:
         self.leading.join()

@@ -17,7 +17,9 @@ Which transitions qualify is decided once, when the engine loads the net
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import types
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from .contexts import Disabled, Enabled
 from .events import Firing
@@ -28,7 +30,13 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .schedule import TransitionRecord
 
-__all__ = ["fire_single", "inline_place"]
+__all__ = ["LATER", "Later", "fire_single", "inline_place"]
+
+#: What :meth:`~dipen.engine.Engine.drive` and :func:`fire_single` return when the rest of a
+#: firing needs waiting: a coroutine that does it (its type is ``LATER``). A firing that runs
+#: through on a store in this process makes none.
+Later = Coroutine[Any, Any, Any]
+LATER = types.CoroutineType
 
 _new_token = tuple.__new__
 
@@ -56,16 +64,17 @@ def inline_place(record: TransitionRecord) -> str | None:
     return executor._single
 
 
-async def fire_single(engine: Engine, record: TransitionRecord) -> Firing | Disabled | None:
+def fire_single(engine: Engine, record: TransitionRecord) -> Firing | Disabled | None | Later:
     """Check ``record`` (its ``single`` place is set) and, when it is enabled, fire it: the
     firing (finished, failed, or running as a task when its code waits), ``None`` when the
-    store refused it, or the :class:`Disabled` that says why it is not enabled."""
+    store refused it, or the :class:`Disabled` that says why it is not enabled; or, when that
+    needs waiting, a coroutine that gives it (see :meth:`~dipen.engine.Engine.drive`)."""
     place: str = record.single  # type: ignore[assignment]
     state = engine.state.places.get(place)  # type: ignore[union-attr]  # None: migrated away
     if (state is None or record.blocked or record.held or record.not_before
             or record.running >= record.concurrency):
         outcome = engine.checking.check(record)  # says why not (or a retry's delay is over)
-        return await engine.start(record, outcome) if isinstance(outcome, Enabled) else outcome
+        return engine.start(record, outcome) if isinstance(outcome, Enabled) else outcome
     executor: FunctionExecutor = record.executor  # type: ignore[assignment]
     free = state.free
     if not free:
@@ -81,4 +90,4 @@ async def fire_single(engine: Engine, record: TransitionRecord) -> Firing | Disa
     firing = Firing(firing_id, record.name, record.region,
                     {place: (_new_token(Token, (token_id, token.data, firing_id)),)},
                     engine.clock.now(), ((place, token_id),))
-    return await engine.drive(record, firing)
+    return engine.drive(record, firing)

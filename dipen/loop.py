@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .clock import _CLOCK
 from .contexts import Disabled, Enabled
 from .events import Firing
-from .inline import fire_single
+from .inline import LATER, fire_single
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -73,6 +73,7 @@ async def run_loop(
     finished_cleanly = False
     try:
         while True:
+            engine.read_logging()  # its set-up may have changed meanwhile
             if engine._reload_wanted:
                 await engine._reload()
             if engine._completed:
@@ -116,7 +117,9 @@ async def run_loop(
                     continue
                 outcome: Firing | Enabled | Disabled | None
                 if record.single is not None:  # checked, started and run in one go
-                    outcome = await fire_single(engine, record)
+                    outcome = fire_single(engine, record)  # type: ignore[assignment]
+                    if type(outcome) is LATER:
+                        outcome = await outcome
                 elif pipelined and not engine._busy.isdisjoint(record.footprint):
                     engine._parked.append(record)  # a start on its places is on its way
                     continue
@@ -146,6 +149,7 @@ async def run_loop(
                 if not budget:
                     await asyncio.sleep(0)
                     budget = YIELD_EVERY
+                    engine.read_logging()
             if engine._completed or engine._stop_error is not None or engine.manual.answers:
                 continue
             if limit_hit and not engine._active:

@@ -42,7 +42,7 @@ class TransitionRecord:
         "block_reason", "blocked", "bounded", "concurrency", "context", "dirty", "executor", "expect", "failures", "gives",
         "footprint", "held", "inputs", "last_error", "manual", "mine", "name", "not_before", "onward", "policy", "reads",
         "region", "reserve",
-        "running", "single", "timer", "transition", "trusted", "wait_for",
+        "running", "single", "tally", "timer", "transition", "trusted", "wait_for",
     )
 
     def __init__(self, transition: Transition, executor: Executor, mine: bool) -> None:
@@ -79,6 +79,8 @@ class TransitionRecord:
         self.wait_for: str | None = None
         self.last_error: BaseException | None = None
         self.timer: Any = None
+        #: ``[finished firings, summed clock seconds]``, shared with the runner's stats
+        self.tally: list[float] = [0, 0.0]
 
 
 def well_formed(enabled: Enabled) -> bool:

@@ -848,6 +848,36 @@ def test_firing_start_and_finish_are_logged_at_debug(caplog, awaits):
     assert finish.getMessage().startswith("finish")
 
 
+def test_logging_turned_on_during_a_run_logs_from_the_next_turn_of_the_event_loop(caplog):
+    net = dipen.Net("log").place("a", tokens=1).place("b").place("c")
+
+    @net.transition(take="a", give="b")
+    async def wait(token):
+        await gate.wait()
+        return token
+
+    @net.transition(take="b", give="c")
+    async def go_on(token):
+        return token
+
+    gate = None
+
+    async def main():
+        nonlocal gate
+        gate = asyncio.Event()
+        runner = dipen.Runner(net)
+        task = asyncio.create_task(runner.run())
+        while not len(runner.history):  # until "wait" has started
+            await asyncio.sleep(0)
+        caplog.set_level(logging.DEBUG, logger="dipen.engine")  # while "wait" waits
+        gate.set()
+        return await task
+
+    assert asyncio.run(main()).firings == 2
+    messages = [r.getMessage().split()[:2] for r in caplog.records if r.name == "dipen.engine"]
+    assert messages == [["finish", "wait"], ["start", "go_on"], ["finish", "go_on"]]
+
+
 def test_nothing_logged_above_debug_for_a_clean_run(caplog):
     with caplog.at_level(logging.DEBUG, logger="dipen"):
         dipen.Runner(line(2)).run_sync()
@@ -1026,6 +1056,7 @@ def test_reset_starts_history_stats_and_simulated_time_afresh():
     assert runner.now == 0.0 and runner.stats.total == 0 and len(runner.history) == 0
     runner.run_sync()
     assert runner.now == 30.0 and runner.stats.firings == {"work": 3}
+    assert runner.stats.mean_duration("work") == 10.0 and runner.stats.mean_duration("none") is None
 
 
 def test_progress_as_text_and_as_a_widget(capsys):
