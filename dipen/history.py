@@ -2,15 +2,15 @@
 
 It is bounded (``Runner(history=N)``) so that a long-running workflow does not grow without
 limit; ``None`` keeps everything. Of a long history, the most recent events are kept as they
-are and the older ones flat (:mod:`dipen.flat_firings`), so that the garbage collector need
-not walk them; reading gives them back as events.
+are and the older ones flat (:mod:`dipen.flat_firings`), so that they cost the garbage
+collector nothing; reading gives them back as events.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from itertools import chain, islice
+from itertools import chain
 from typing import Any
 
 from .events import Firing, FiringFinished, FiringStarted
@@ -18,8 +18,12 @@ from .flat_firings import flatten, unflatten
 
 __all__ = ["History"]
 
-#: events kept as they are; when twice as many have come, the oldest this many are kept flat
+#: the most recent events, kept as they are
 RECENT = 512
+#: how many of the older events are made flat at once: few, so that the objects of the events
+#: made flat are freed about as fast as new events make objects, and those never add up to a
+#: young collection of the garbage collector (which would walk the recent events each time)
+BATCH = 64
 
 _KINDS = (FiringStarted, FiringFinished)
 
@@ -38,13 +42,14 @@ class History:
     2
     """
 
-    __slots__ = ("_flat", "_limit", "_recent", "append")
+    __slots__ = ("_batches", "_limit", "_recent", "append")
 
     def __init__(self, limit: int | None = 100_000) -> None:
         if limit is not None and limit < 1:
             raise ValueError("history limit must be >= 1 or None")
         self._limit = limit
-        self._flat: deque[Any] = deque()  # older events: flat tuples, or events as they are
+        # the older events, BATCH to a batch, each batch a list of cells (see _flatten)
+        self._batches: deque[list[Any]] = deque()
         if limit is not None and limit <= 2 * RECENT:
             self._recent: deque[Any] = deque(maxlen=limit)
             self.append = self._recent.append  # a short history stays as it is
@@ -55,45 +60,80 @@ class History:
     def _append(self, event: Any) -> None:
         recent = self._recent
         recent.append(event)
-        if len(recent) > 2 * RECENT:
+        if len(recent) > RECENT + BATCH:
             self._flatten()
 
     def _flatten(self) -> None:
-        """Keep the oldest :data:`RECENT` recent events flat: the start and finish events of
-        firings that finished (both in this batch, the record once); others as they are."""
-        recent, flat = self._recent, self._flat
-        batch = [recent.popleft() for _ in range(RECENT)]
-        records = {id(event.firing): flatten(event.firing) for event in batch
-                   if type(event) is FiringFinished and event.firing.state == "finished"}
-        for event in batch:
-            kind = type(event)
-            record = records.get(id(event.firing)) if kind in _KINDS else None
-            flat.append(event if record is None else
-                        (kind is FiringFinished, event.time, event.revision, record))
-        excess = self._excess()
-        for _ in range(excess):
-            flat.popleft()
+        """Keep the oldest :data:`BATCH` recent events flat, as one batch of cells: the start
+        or finish event of a firing that has finished as ``size, finished, time, revision``
+        and the cells of its record (:func:`flatten`; ``size`` counts them all), any other
+        event as it is, in one cell."""
+        recent = self._recent
+        records: dict[int, list[Any]] = {}
+        cells: list[Any] = []
+        for _ in range(BATCH):
+            event = recent.popleft()
+            if type(event) not in _KINDS or event.firing.state != "finished":
+                cells.append(event)
+                continue
+            firing = event.firing
+            record = records.get(id(firing))
+            if record is None:
+                record = records[id(firing)] = flatten(firing)
+            cells += (len(record) + 4, type(event) is FiringFinished, event.time, event.revision)
+            cells += record
+        batches = self._batches
+        batches.append(cells)
+        while self._excess() >= BATCH:  # whole batches over the limit
+            batches.popleft()
 
     def _excess(self) -> int:
         """How many of the oldest flat events are over the limit."""
         limit = self._limit
-        return 0 if limit is None else max(0, len(self._flat) + len(self._recent) - limit)
+        older = BATCH * len(self._batches)
+        return 0 if limit is None else max(0, older + len(self._recent) - limit)
+
+    @staticmethod
+    def _read(cells: list[Any], at: int, started: dict[str, Firing] | None = None) -> tuple[Any, int]:
+        """The event whose cells begin at ``at``, and where the next one begins; the start
+        events read put their firing in ``started`` and a finish event takes its firing from
+        there, so that they share it, as the events did."""
+        cell = cells[at]
+        if type(cell) is not int:
+            if started is not None and type(cell) is FiringStarted:  # (its firing runs on)
+                started[cell.firing.id] = cell.firing
+            return cell, at + 1
+        finished, time, revision, firing_id = cells[at + 1:at + 5]
+        firing = started.pop(firing_id, None) if started is not None and finished else None
+        if firing is None:
+            firing = unflatten(cells, at + 4)
+            if started is not None and not finished:
+                started[firing_id] = firing
+        return (FiringFinished if finished else FiringStarted)(time, revision, firing), at + cell
+
+    @staticmethod
+    def _skip(cells: list[Any], at: int, count: int) -> int:
+        """Where the event ``count`` events after the one at ``at`` begins."""
+        for _ in range(count):
+            cell = cells[at]
+            at += cell if type(cell) is int else 1
+        return at
 
     def _older(self) -> Iterator[Any]:
         """The flat events, as events (a firing's start and finish share its record)."""
-        records: dict[int, Firing] = {}
-        for entry in islice(self._flat, self._excess(), None):
-            if type(entry) is not tuple:
-                yield entry
+        started: dict[str, Firing] = {}
+        skip = self._excess()
+        read = self._read
+        for cells in self._batches:
+            if skip >= BATCH:  # (the next flattening drops this batch)
+                skip -= BATCH
                 continue
-            finished, time, revision, record = entry
-            key = id(record)
-            firing = records.pop(key, None) if finished else None
-            if firing is None:
-                firing = unflatten(record)
-                if not finished:
-                    records[key] = firing
-            yield (FiringFinished if finished else FiringStarted)(time, revision, firing)
+            at = self._skip(cells, 0, skip)
+            skip = 0
+            end = len(cells)
+            while at < end:
+                event, at = read(cells, at, started)
+                yield event
 
     @property
     def limit(self) -> int | None:
@@ -104,7 +144,7 @@ class History:
         return chain(self._older(), self._recent)
 
     def __len__(self) -> int:
-        return len(self._flat) + len(self._recent) - self._excess()
+        return BATCH * len(self._batches) + len(self._recent) - self._excess()
 
     def __getitem__(self, index: int) -> Any:
         size = len(self)
@@ -114,11 +154,9 @@ class History:
         older = size - len(self._recent)
         if index >= older:
             return self._recent[index - older]
-        entry = self._flat[self._excess() + index]
-        if type(entry) is not tuple:
-            return entry
-        finished, time, revision, record = entry
-        return (FiringFinished if finished else FiringStarted)(time, revision, unflatten(record))
+        batch, offset = divmod(self._excess() + index, BATCH)
+        cells = self._batches[batch]
+        return self._read(cells, self._skip(cells, 0, offset))[0]
 
     def of(self, *kinds: type) -> list[Any]:
         """The events of the given types, e.g. ``history.of(dipen.events.FiringFailed)``."""
@@ -129,7 +167,7 @@ class History:
         return [event.firing for event in self if type(event) is FiringFinished]
 
     def clear(self) -> None:
-        self._flat.clear()
+        self._batches.clear()
         self._recent.clear()
 
     def __repr__(self) -> str:

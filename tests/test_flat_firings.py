@@ -9,7 +9,7 @@ import dipen
 from dipen import events
 from dipen.bench.local import ring_net
 from dipen.flat_firings import flatten, unflatten
-from dipen.history import RECENT, History
+from dipen.history import BATCH, RECENT, History
 
 
 def same_firing(a, b):
@@ -54,11 +54,9 @@ def test_a_firing_reads_back_equal():
         pair.taken["a"][0].data["n"] = 2
 
 
-def test_flat_records_of_plain_data_are_untracked_by_the_collector():
+def test_a_flat_record_of_plain_data_is_strings_and_numbers():
     firing = dipen.Runner(ring_net(1, 2)).step_sync()
-    record = flatten(firing)
-    gc.collect(0)
-    assert not gc.is_tracked(record)
+    assert {type(cell) for cell in flatten(firing)} <= {str, int, float, bool, type(None)}
 
 
 def long_run(limit, firings=3000):
@@ -74,7 +72,7 @@ def test_a_long_history_reads_back_every_event():
     history = runner.history
     kept = list(history)
     assert len(history) == len(seen) == len(kept) == 6000
-    assert len(history._flat) > 2 * RECENT  # most of it was kept flat
+    assert RECENT * len(history._batches) > 2 * RECENT  # most of it was kept flat
     assert [type(e) for e in kept] == [type(e) for e in seen]
     assert [(e.time, e.revision) for e in kept] == [(e.time, e.revision) for e in seen]
     assert all(same_firing(a.firing, b.firing) for a, b in zip(kept, seen))
@@ -98,13 +96,16 @@ def test_a_long_history_reads_back_every_event():
     assert len(history) == 0 and list(history) == []
 
 
-def test_a_long_bounded_history_keeps_exactly_its_last_events():
-    limit = 2 * RECENT + 777
+@pytest.mark.parametrize("limit", [2 * RECENT + 1, 2 * RECENT + 777, 3 * RECENT, 5000])
+def test_a_long_bounded_history_keeps_exactly_its_last_events(limit):
     runner, seen = long_run(limit)
     kept = list(runner.history)
     assert len(runner.history) == len(kept) == limit
     assert [(type(e), e.revision) for e in kept] == [(type(e), e.revision) for e in seen[-limit:]]
     assert runner.history[0].revision == seen[-limit].revision
+    for index in (0, 1, RECENT - 1, RECENT, limit // 2, -1):
+        assert (type(runner.history[index]), runner.history[index].revision) == (
+            type(kept[index]), kept[index].revision)
 
 
 def test_running_and_failed_firings_keep_their_events_as_they_are():
@@ -117,15 +118,16 @@ def test_running_and_failed_firings_keep_their_events_as_they_are():
     history.append(failure)
     for _ in range(2 * RECENT):
         history.append(events.TransitionUnblocked(0.0, "slow"))
-    assert len(history._flat) == RECENT  # the oldest were moved on ...
-    assert history._flat[0].firing is running and history._flat[1] is failure  # ... as they are
+    assert len(history._batches) == (2 * RECENT + 2 - RECENT) // BATCH  # the oldest moved on ...
+    older = history._batches[0]
+    assert older[0].firing is running and older[1] is failure  # ... as they are
     assert history[0].firing is running and history[1] is failure
     assert history.of(events.FiringFailed) == [failure]
 
 
-def test_a_long_history_costs_the_collector_little():
+def test_a_long_history_costs_the_collector_nothing():
     runner, _ = long_run(None)
-    gc.collect()
-    gc.collect()
-    tracked = sum(gc.is_tracked(entry) for entry in runner.history._flat)
-    assert tracked == 0
+    batches = runner.history._batches
+    assert BATCH * len(batches) > 6000 - RECENT - BATCH
+    # every event kept flat is strings and numbers in one list: nothing the collector tracks
+    assert [cell for cells in batches for cell in cells if gc.is_tracked(cell)] == []
