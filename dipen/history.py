@@ -48,8 +48,8 @@ class History:
         if limit is not None and limit < 1:
             raise ValueError("history limit must be >= 1 or None")
         self._limit = limit
-        # the older events, BATCH to a batch, each batch a list of cells (see _flatten)
-        self._batches: deque[list[Any]] = deque()
+        # the older events, BATCH to a batch, each batch a tuple of cells (see _flatten)
+        self._batches: deque[tuple[Any, ...]] = deque()
         if limit is not None and limit <= 2 * RECENT:
             self._recent: deque[Any] = deque(maxlen=limit)
             self.append = self._recent.append  # a short history stays as it is
@@ -64,7 +64,7 @@ class History:
             self._flatten()
 
     def _flatten(self) -> None:
-        """Keep the oldest :data:`BATCH` recent events flat, as one batch of cells: the start
+        """Keep the oldest :data:`BATCH` recent events flat, as one tuple of cells: the start
         or finish event of a firing that has finished as ``size, finished, time, revision``
         and the cells of its record (:func:`flatten`; ``size`` counts them all), any other
         event as it is, in one cell."""
@@ -83,7 +83,9 @@ class History:
             cells += (len(record) + 4, type(event) is FiringFinished, event.time, event.revision)
             cells += record
         batches = self._batches
-        batches.append(cells)
+        # a tuple of strings and numbers: the collector stops tracking it the first time it
+        # looks, and full collections no longer walk its cells
+        batches.append(tuple(cells))
         while self._excess() >= BATCH:  # whole batches over the limit
             batches.popleft()
 
@@ -94,7 +96,7 @@ class History:
         return 0 if limit is None else max(0, older + len(self._recent) - limit)
 
     @staticmethod
-    def _read(cells: list[Any], at: int, started: dict[str, Firing] | None = None) -> tuple[Any, int]:
+    def _read(cells: tuple[Any, ...], at: int, started: dict[str, Firing] | None = None) -> tuple[Any, int]:
         """The event whose cells begin at ``at``, and where the next one begins; the start
         events read put their firing in ``started`` and a finish event takes its firing from
         there, so that they share it, as the events did."""
@@ -112,7 +114,7 @@ class History:
         return (FiringFinished if finished else FiringStarted)(time, revision, firing), at + cell
 
     @staticmethod
-    def _skip(cells: list[Any], at: int, count: int) -> int:
+    def _skip(cells: tuple[Any, ...], at: int, count: int) -> int:
         """Where the event ``count`` events after the one at ``at`` begins."""
         for _ in range(count):
             cell = cells[at]

@@ -81,10 +81,10 @@ class Runner:
     history
         How many events :attr:`history` keeps (``None``: all). The store keeps every change
         whatever this says (:func:`dipen.history` reads them back). Of a longer history, the
-        last 512 to 1,024 events are kept as they are and older ones flat, read back as equal
+        last 512 to 576 events are kept as they are and older ones flat, read back as equal
         events (:mod:`dipen.flat_firings`); a bound of at most 1,024 keeps them all as they
         are and makes a long run of the memory store fastest (for 64,000 firings, 1,000
-        events run about 1.5 times as fast as the default).
+        events run about 1.4 times as fast as the default).
 
     Examples
     --------

@@ -12,11 +12,12 @@ another tenth of the run's time.
 
 So the commonest change, a firing that moves one token on (what :meth:`State.move
 <dipen.state.State.move>` writes), makes no object at all: its strings and numbers, and
-the keys and values of the token's data, go one after another into one long list of
-*cells*. Any other change is kept as it is, in a cell of its own. A change's cells say how
-many they are, so the log is read by walking it; a *mark* every 64 revisions says where
-that revision's cells begin, so that a walk is never longer than 63 changes. Reading turns
-the cells back into a :class:`~dipen.state.Change` equal to the one written.
+the keys and values of the token's data, go one after another into a list of *cells*. Any
+other change is kept as it is, in a cell of its own. The cells of every 64 revisions are
+then sealed into one tuple, which the collector stops tracking the first time it looks at it
+(full collections then skip its cells). A change's cells say how many they are, so a block
+is read by walking it. Reading turns the cells back into a :class:`~dipen.state.Change`
+equal to the one written.
 
 Examples
 --------
@@ -45,11 +46,14 @@ _item = tuple.__getitem__
 _new = tuple.__new__
 
 
-_SHIFT = 6  # one mark every 2 ** _SHIFT revisions
+_SHIFT = 6  # a block holds the changes of 2 ** _SHIFT revisions
 _BLOCK = 1 << _SHIFT
+_MASK = _BLOCK - 1
+
+Cells = list[Any] | tuple[Any, ...]
 
 
-def _after(cells: list[Any], at: int) -> int:
+def _after(cells: Cells, at: int) -> int:
     """Where the change after the one whose cells begin at ``at`` begins."""
     if type(cells[at]) is Change:
         return at + 1
@@ -59,7 +63,7 @@ def _after(cells: list[Any], at: int) -> int:
 
 class ChangeLog:
     """The changes of a store, one per revision in revision order: all of them, or the
-    last ``limit``.
+    last ``limit`` (and up to two blocks more, until they are dropped).
 
     Examples
     --------
@@ -75,11 +79,13 @@ class ChangeLog:
     dipen.errors.CompactedError: revision 1 was compacted (the history starts at revision 2); reload a snapshot
     """
 
-    __slots__ = ("_cells", "_first", "_limit", "_marks")
+    __slots__ = ("_blocks", "_cells", "_first", "_limit")
 
     def __init__(self, limit: int | None = None) -> None:
-        self._cells: list[Any] = []  # the cells of every kept change, one after another
-        self._marks: dict[int, int] = {}  # revision >> _SHIFT: where that revision begins
+        #: the sealed blocks: the first kept holds the revisions from ``_first`` to the end
+        #: of its block of 64, each other one the 64 revisions of its block
+        self._blocks: list[tuple[Any, ...]] = []
+        self._cells: list[Any] = []  # the block being written
         self._first = 0  # the revision of the first kept change
         self._limit = limit
 
@@ -106,71 +112,74 @@ class ChangeLog:
         if note is not None or parts != 1:
             self._keep(change)
             return
-        cells = self._cells
-        if not revision & (_BLOCK - 1) or not cells:
-            self._mark(revision)
+        if not revision & _MASK or not self._cells:
+            self._begin(revision)
         data = _item(token, 1)  # kept as tokens.flat_data keeps it, written out: the hot path
         if type(data) is FrozenDict:
-            cells += [at, node, firing, transition, region, place, token_id, target,
-                      _item(token, 0), _item(token, 2), len(data), *data, *data.values()]
+            self._cells += [at, node, firing, transition, region, place, token_id, target,
+                            _item(token, 0), _item(token, 2), len(data), *data, *data.values()]
         else:
-            cells += [at, node, firing, transition, region, place, token_id, target,
-                      _item(token, 0), _item(token, 2), -1, data]
+            self._cells += [at, node, firing, transition, region, place, token_id, target,
+                            _item(token, 0), _item(token, 2), -1, data]
 
     def _keep(self, change: Change) -> None:
         revision = change.revision
-        if not revision & (_BLOCK - 1) or not self._cells:
-            self._mark(revision)
+        if not revision & _MASK or not self._cells:
+            self._begin(revision)
         self._cells.append(change)
 
-    def _mark(self, revision: int) -> None:
-        """Before ``revision`` is kept: the first change kept, or a mark; a bounded log that
-        has kept twice its ``limit`` changes forgets all but the last ``limit`` (so that it
-        costs a constant time per change)."""
-        cells = self._cells
-        if not cells:
+    def _begin(self, revision: int) -> None:
+        """Before ``revision`` is kept: the first change kept, or the first of a block. The
+        block before is sealed, and a bounded log drops its oldest blocks while it keeps
+        its ``limit`` changes without them."""
+        if not self._cells:  # the first change kept
             self._first = revision
-        elif self._limit is not None and revision - self._first >= 2 * self._limit:
-            first = revision - self._limit
-            offset = self._position(first)
-            del cells[:offset]
-            self._first = first
-            self._marks = {block: at - offset for block, at in self._marks.items()
-                           if block << _SHIFT >= first}
-        if not revision & (_BLOCK - 1):
-            self._marks[revision >> _SHIFT] = len(cells)
+            return
+        blocks = self._blocks
+        blocks.append(tuple(self._cells))
+        self._cells = []
+        limit = self._limit
+        while limit is not None and blocks and revision + 1 - self._next(self._first) >= limit:
+            del blocks[0]
+            self._first = self._next(self._first)
 
-    def _position(self, revision: int) -> int:
-        """Where the cells of ``revision`` (kept, or the next one to be kept) begin."""
-        block = revision >> _SHIFT
-        at = self._marks.get(block)
-        current = block << _SHIFT
-        if at is None or current < self._first:  # in the first block kept, which has no mark
-            at, current = 0, self._first
-        cells = self._cells
-        while current < revision:
-            at = _after(cells, at)
-            current += 1
-        return at
+    @staticmethod
+    def _next(revision: int) -> int:
+        """The first revision of the block after the one of ``revision``."""
+        return (revision | _MASK) + 1
+
+    def _block(self, revision: int) -> tuple[Cells, int]:
+        """The block that keeps ``revision`` (kept, or the next one to be kept), and the
+        revision its first cells are."""
+        index = (revision >> _SHIFT) - (self._first >> _SHIFT)
+        first = self._first if index == 0 else revision & ~_MASK
+        blocks = self._blocks
+        return (blocks[index] if index < len(blocks) else self._cells), first
 
     def _last(self) -> int:
         """The revision of the last change kept (the log is not empty)."""
         cells = self._cells
-        last = max(self._marks, default=None)
-        if last is None or last << _SHIFT < self._first:
-            at, revision = 0, self._first
-        else:
-            at, revision = self._marks[last], last << _SHIFT
-        end = len(cells)
-        while (at := _after(cells, at)) < end:
+        _, revision = self._block(self._first if not self._blocks else
+                                  ((self._first >> _SHIFT) + len(self._blocks)) << _SHIFT)
+        at = _after(cells, 0)
+        while at < len(cells):
+            at = _after(cells, at)
             revision += 1
         return revision
 
     def entry(self, revision: int) -> Any:
         """The cells kept for ``revision`` (a list), or the :class:`Change` kept as it is."""
-        cells = self._cells
-        at = self._position(revision)
-        return cells[at] if type(cells[at]) is Change else cells[at:_after(cells, at)]
+        cells, at = self._locate(revision)
+        return cells[at] if type(cells[at]) is Change else list(cells[at:_after(cells, at)])
+
+    def _locate(self, revision: int) -> tuple[Cells, int]:
+        """The block of ``revision`` and where in it its cells begin."""
+        cells, current = self._block(revision)
+        at = 0
+        while current < revision:
+            at = _after(cells, at)
+            current += 1
+        return cells, at
 
     def since(self, after: int, until: int | None = None) -> list[Change]:
         """The changes after revision ``after`` up to ``until`` (default: the last one).
@@ -191,10 +200,14 @@ class ChangeLog:
             )
         revision = max(after + 1, first)
         stop = last if until is None else min(until, last)
-        cells = self._cells
-        at = self._position(revision) if revision <= stop else 0
-        changes = []
+        changes: list[Change] = []
+        if revision > stop:
+            return changes
+        cells, at = self._locate(revision)
         while revision <= stop:
+            if at == len(cells):  # on to the next block
+                cells, _ = self._block(revision)
+                at = 0
             cell = cells[at]
             if type(cell) is Change:
                 changes.append(cell)
@@ -206,7 +219,7 @@ class ChangeLog:
         return changes
 
 
-def _unflatten(cells: list[Any], at: int, revision: int) -> Change:
+def _unflatten(cells: Cells, at: int, revision: int) -> Change:
     """The change of ``revision`` whose cells begin at ``at``."""
     time, node, firing, transition, region, place, token_id, target, moved, holder = cells[at:at + 10]
     token = _new(Token, (moved, data_at(cells, at + 10)[0], holder))
