@@ -112,15 +112,17 @@ class ChangeLog:
         if note is not None or parts != 1:
             self._keep(change)
             return
-        if not revision & _MASK or not self._cells:
+        cells = self._cells
+        if not revision & _MASK or not cells:
             self._begin(revision)
+            cells = self._cells
         data = _item(token, 1)  # kept as tokens.flat_data keeps it, written out: the hot path
         if type(data) is FrozenDict:
-            self._cells += [at, node, firing, transition, region, place, token_id, target,
-                            _item(token, 0), _item(token, 2), len(data), *data, *data.values()]
+            cells += [at, node, firing, transition, region, place, token_id, target,
+                      _item(token, 0), _item(token, 2), len(data), *data, *data.values()]
         else:
-            self._cells += [at, node, firing, transition, region, place, token_id, target,
-                            _item(token, 0), _item(token, 2), -1, data]
+            cells += [at, node, firing, transition, region, place, token_id, target,
+                      _item(token, 0), _item(token, 2), -1, data]
 
     def _keep(self, change: Change) -> None:
         revision = change.revision
