@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import types
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any

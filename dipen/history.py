@@ -64,24 +64,23 @@ class History:
             self._flatten()
 
     def _flatten(self) -> None:
-        """Keep the oldest :data:`BATCH` recent events flat, as one tuple of cells: the start
-        or finish event of a firing that has finished as ``size, finished, time, revision``
-        and the cells of its record (:func:`flatten`; ``size`` counts them all), any other
-        event as it is, in one cell."""
+        """Keep the oldest :data:`BATCH` recent events flat, as one tuple of cells: the finish
+        event of a firing that finished, and its start event if that is in the batch too, as
+        ``size, finished, time, revision`` and the cells of its record (:func:`flatten`;
+        ``size`` counts them all); any other event as it is, in one cell (a start event kept
+        so lends its firing to its finish event when they are read)."""
         recent = self._recent
-        records: dict[int, list[Any]] = {}
+        batch = [recent.popleft() for _ in range(BATCH)]
+        records = {id(event.firing): flatten(event.firing) for event in batch
+                   if type(event) is FiringFinished and event.firing.state == "finished"}
         cells: list[Any] = []
-        for _ in range(BATCH):
-            event = recent.popleft()
-            if type(event) not in _KINDS or event.firing.state != "finished":
-                cells.append(event)
-                continue
-            firing = event.firing
-            record = records.get(id(firing))
+        for event in batch:
+            record = records.get(id(event.firing)) if type(event) in _KINDS else None
             if record is None:
-                record = records[id(firing)] = flatten(firing)
-            cells += (len(record) + 4, type(event) is FiringFinished, event.time, event.revision)
-            cells += record
+                cells.append(event)
+            else:
+                cells += (len(record) + 4, type(event) is FiringFinished, event.time, event.revision)
+                cells += record
         batches = self._batches
         # a tuple of strings and numbers: the collector stops tracking it the first time it
         # looks, and full collections no longer walk its cells

@@ -108,6 +108,31 @@ def test_a_long_bounded_history_keeps_exactly_its_last_events(limit):
             type(kept[index]), kept[index].revision)
 
 
+def test_firings_that_overlap_read_back_sharing_their_records():
+    # starts and finishes interleave, so a firing's two events often fall in different batches
+    net = dipen.Net("overlap").place("todo", tokens=[{"n": n} for n in range(1500)]).place("done")
+
+    @net.transition(take="todo", give="done", concurrency=7)
+    async def work(token):
+        await dipen.sleep(1 + token["n"] % 5)
+        return token
+
+    runner = dipen.Runner(net, clock="simulated")
+    seen = []
+    runner.subscribe(seen.append)
+    assert runner.run_sync().firings == 1500
+    kept = list(runner.history)
+    assert [(type(e), e.revision, e.time) for e in kept] == [(type(e), e.revision, e.time) for e in seen]
+    assert all(same_firing(a.firing, b.firing) for a, b in zip(kept, seen))
+    firings = {}
+    for event in kept:
+        firings.setdefault(event.firing.id, []).append(event.firing)
+    assert len(firings) == 1500 and all(len(both) == 2 and both[0] is both[1] for both in firings.values())
+    # some pairs were split between batches, or between a batch and the recent events
+    cells = [cell for batch in runner.history._batches for cell in batch]
+    assert any(type(cell) is events.FiringStarted for cell in cells)
+
+
 def test_running_and_failed_firings_keep_their_events_as_they_are():
     history = History(None)
     running = events.Firing("f0", "slow", "default", {}, 0.0)
