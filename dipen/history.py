@@ -26,6 +26,8 @@ RECENT = 512
 BATCH = 64
 
 _KINDS = (FiringStarted, FiringFinished)
+# the kinds of a flat event (see History._flatten)
+_START, _FINISH, _AFTER = 0, 1, 2
 
 
 class History:
@@ -64,22 +66,31 @@ class History:
             self._flatten()
 
     def _flatten(self) -> None:
-        """Keep the oldest :data:`BATCH` recent events flat, as one tuple of cells: the finish
-        event of a firing that finished, and its start event if that is in the batch too, as
-        ``size, finished, time, revision`` and the cells of its record (:func:`flatten`;
-        ``size`` counts them all); any other event as it is, in one cell (a start event kept
-        so lends its firing to its finish event when they are read)."""
+        """Keep the oldest :data:`BATCH` recent events flat, as one tuple of cells. The finish
+        event of a firing that finished, and its start event if that is in the batch too, are
+        ``size, kind, time, revision`` and then the cells of the firing's record
+        (:func:`flatten`) for the first of them (kind ``_START`` or ``_FINISH``), or for a
+        finish after its start (kind ``_AFTER``) how many cells back that start begins;
+        ``size`` counts all of an event's cells. Any other event is kept as it is, in one cell
+        (a start event kept so lends its firing to its finish event when they are read)."""
         recent = self._recent
         batch = [recent.popleft() for _ in range(BATCH)]
         records = {id(event.firing): flatten(event.firing) for event in batch
                    if type(event) is FiringFinished and event.firing.state == "finished"}
+        starts: dict[int, int] = {}  # where the start event of a firing made flat begins
         cells: list[Any] = []
         for event in batch:
             record = records.get(id(event.firing)) if type(event) in _KINDS else None
             if record is None:
                 cells.append(event)
+            elif type(event) is FiringStarted:
+                starts[id(event.firing)] = len(cells)
+                cells += (len(record) + 4, _START, event.time, event.revision)
+                cells += record
+            elif (start := starts.get(id(event.firing))) is not None:
+                cells += (5, _AFTER, event.time, event.revision, len(cells) - start)
             else:
-                cells += (len(record) + 4, type(event) is FiringFinished, event.time, event.revision)
+                cells += (len(record) + 4, _FINISH, event.time, event.revision)
                 cells += record
         batches = self._batches
         # a tuple of strings and numbers: the collector stops tracking it the first time it
@@ -104,13 +115,18 @@ class History:
             if started is not None and type(cell) is FiringStarted:  # (its firing runs on)
                 started[cell.firing.id] = cell.firing
             return cell, at + 1
-        finished, time, revision, firing_id = cells[at + 1:at + 5]
-        firing = started.pop(firing_id, None) if started is not None and finished else None
-        if firing is None:
-            firing = unflatten(cells, at + 4)
-            if started is not None and not finished:
+        kind, time, revision, firing_id = cells[at + 1:at + 5]
+        record = at + 4
+        if kind == _AFTER:
+            record -= firing_id  # (that cell is how far back the start is)
+            firing_id = cells[record]
+        if kind == _START:
+            firing = unflatten(cells, record)
+            if started is not None:
                 started[firing_id] = firing
-        return (FiringFinished if finished else FiringStarted)(time, revision, firing), at + cell
+            return FiringStarted(time, revision, firing), at + cell
+        firing = started.pop(firing_id, None) if started is not None else None
+        return FiringFinished(time, revision, firing or unflatten(cells, record)), at + cell
 
     @staticmethod
     def _skip(cells: tuple[Any, ...], at: int, count: int) -> int:
