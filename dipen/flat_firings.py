@@ -7,8 +7,9 @@ the :class:`~dipen.events.Firing` record, its dicts and tuples of tokens, the to
 data), and full collections walk all of them again and again: with the default history, a run
 of 64,000 firings spent more time in the collector than in the engine. So the history keeps
 its older events flat: a finished firing's record becomes a run of strings and numbers
-(:func:`flatten`) that the history writes into one long list of cells, and that makes no
-object at all. Reading turns it back (:func:`unflatten`) into a record equal to the original.
+(:func:`flatten`) that the history writes, 64 events at a time, into a tuple of cells, which
+the collector stops tracking once it has looked at it: no object per firing. Reading turns it
+back (:func:`unflatten`) into a record equal to the original.
 
 Examples
 --------
