@@ -125,8 +125,8 @@ class History:
             if started is not None:
                 started[firing_id] = firing
             return FiringStarted(time, revision, firing), at + cell
-        firing = started.pop(firing_id, None) if started is not None else None
-        return FiringFinished(time, revision, firing or unflatten(cells, record)), at + cell
+        lent = started.pop(firing_id, None) if started is not None else None
+        return FiringFinished(time, revision, lent or unflatten(cells, record)), at + cell
 
     @staticmethod
     def _skip(cells: tuple[Any, ...], at: int, count: int) -> int:
