@@ -161,8 +161,8 @@ class ChangeLog:
     def _last(self) -> int:
         """The revision of the last change kept (the log is not empty)."""
         cells = self._cells
-        _, revision = self._block(self._first if not self._blocks else
-                                  ((self._first >> _SHIFT) + len(self._blocks)) << _SHIFT)
+        blocks = len(self._blocks)  # the block being written comes after them
+        revision = ((self._first >> _SHIFT) + blocks) << _SHIFT if blocks else self._first
         at = _after(cells, 0)
         while at < len(cells):
             at = _after(cells, at)
